@@ -1,0 +1,120 @@
+/**
+ * The node's append-only event log, stored in `events`.
+ *
+ * Appends run inside the caller's transaction, so an effect and the event recording it commit
+ * together or not at all. Sequence numbers come from the locked head row, which keeps them
+ * dense and in commit order even when several processes share one PostgreSQL database.
+ */
+import { sql } from 'kysely';
+import { canonicalJson } from '../../crypto/canonical-json.ts';
+import type { Clock } from '../../core/clock.ts';
+import { newId } from '../../core/ids.ts';
+import type { Db } from '../../store/open-store.ts';
+import { leafHashInput, leafObject, type EventInput, type LoggedEvent } from '../domain/event.ts';
+
+/** Hashes leaves: SHA-256 in the `intl` suite, SM3 in `sm`. */
+export interface LeafHasher {
+  hash(data: Uint8Array): Uint8Array;
+}
+
+export interface EventQuery {
+  /** Only events with seq greater than this. */
+  readonly afterSeq?: number;
+  readonly type?: string;
+  readonly typePrefix?: string;
+  readonly actor?: string;
+  readonly limit?: number;
+}
+
+export interface EventLog {
+  /** Appends events in order within `db`, which should be the transaction of the effect they record. */
+  append(db: Db, events: readonly EventInput[]): Promise<LoggedEvent[]>;
+  /** Appends in a transaction of its own, for events that record no other write. */
+  record(event: EventInput): Promise<LoggedEvent>;
+  list(query?: EventQuery): Promise<LoggedEvent[]>;
+  size(): Promise<number>;
+}
+
+export function createEventLog(options: { db: Db; hasher: LeafHasher; clock: Clock }): EventLog {
+  const { db: root, hasher, clock } = options;
+
+  async function append(db: Db, events: readonly EventInput[]): Promise<LoggedEvent[]> {
+    if (events.length === 0) return [];
+    // UPDATE … RETURNING takes the head row's lock until commit (PostgreSQL) or runs under
+    // SQLite's single writer; either way no two appenders get the same positions.
+    const head = await db
+      .updateTable('event_log_head')
+      .set((eb) => ({ size: eb('size', '+', events.length) }))
+      .where('id', '=', 1)
+      .returning('size')
+      .executeTakeFirstOrThrow();
+    const first = Number(head.size) - events.length;
+    const ts = clock.now().toISOString();
+    const logged: LoggedEvent[] = [];
+    const rows = events.map((input, index) => {
+      const event: LoggedEvent = {
+        seq: first + index,
+        id: newId(),
+        ts,
+        type: input.type,
+        actor: input.actor,
+        outcome: input.outcome,
+        subjectHash: input.subjectHash ?? null,
+        details: input.details,
+      };
+      logged.push(event);
+      const payload = canonicalJson(leafObject(event));
+      return {
+        seq: event.seq,
+        id: event.id,
+        ts,
+        type: event.type,
+        actor: event.actor,
+        outcome: event.outcome,
+        subject_hash: event.subjectHash ?? null,
+        payload,
+        leaf_hash: Buffer.from(hasher.hash(leafHashInput(Buffer.from(payload, 'utf8')))),
+      };
+    });
+    await db.insertInto('events').values(rows).execute();
+    return logged;
+  }
+
+  return {
+    append,
+    async record(event) {
+      const [logged] = await root.transaction().execute((trx) => append(trx, [event]));
+      return logged!;
+    },
+    async list(query = {}) {
+      let select = root.selectFrom('events').selectAll().orderBy('seq', 'asc').limit(Math.min(query.limit ?? 100, 1000));
+      if (query.afterSeq !== undefined) select = select.where('seq', '>', query.afterSeq);
+      if (query.type) select = select.where('type', '=', query.type);
+      if (query.typePrefix) {
+        // Leading characters compared, not LIKE: event names contain `_` (a LIKE wildcard), and
+        // SQLite's LIKE ignores ASCII case where PostgreSQL's does not. substr counts code points.
+        const prefix = query.typePrefix;
+        select = select.where(sql<boolean>`substr(${sql.ref('type')}, 1, ${[...prefix].length}) = ${prefix}`);
+      }
+      if (query.actor) select = select.where('actor', '=', query.actor);
+      const rows = await select.execute();
+      return rows.map((row) => {
+        const leaf = JSON.parse(row.payload) as { details: Record<string, unknown> };
+        return {
+          seq: Number(row.seq),
+          id: row.id,
+          ts: row.ts,
+          type: row.type,
+          actor: row.actor,
+          outcome: row.outcome as LoggedEvent['outcome'],
+          subjectHash: row.subject_hash,
+          details: leaf.details,
+        };
+      });
+    },
+    async size() {
+      const head = await root.selectFrom('event_log_head').select('size').where('id', '=', 1).executeTakeFirstOrThrow();
+      return Number(head.size);
+    },
+  };
+}

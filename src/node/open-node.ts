@@ -1,0 +1,139 @@
+/**
+ * The composition root: opens a node's database and wires its services, once, from its config.
+ */
+import { createHash } from 'node:crypto';
+import { createEventLog, type EventLog } from '../audit/store/event-log.ts';
+import { systemClock, type Clock } from '../core/clock.ts';
+import { NotFoundError } from '../core/errors.ts';
+import { createIdentityService, type IdentityService } from '../identity/index.ts';
+import { createKeyring, type Keyring } from '../keys/keyring.ts';
+import type { LoadedConfig } from '../config/load-config.ts';
+import type { Config } from '../config/schema.ts';
+import { assertSchemaNotNewer, isSchemaCurrent, migrateToLatest } from '../store/migrate.ts';
+import { openStore, type Store } from '../store/open-store.ts';
+import { createSecretBox } from '../keys/secret-box.ts';
+import type { NodeInfoTable } from './tables.ts';
+
+/** Who this node is, as recorded in its database at init. */
+export interface NodeInfo {
+  readonly code: string;
+  readonly name: string;
+  readonly level: string;
+  readonly role: 'node' | 'hub';
+  readonly suite: 'intl' | 'sm';
+  readonly createdAt: string;
+}
+
+/** A running node's services. */
+export interface NodeContext {
+  readonly config: Config;
+  readonly dir: string;
+  readonly info: NodeInfo;
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly events: EventLog;
+  readonly keyring: Keyring;
+  readonly identity: IdentityService;
+  close(): Promise<void>;
+}
+
+export interface OpenNodeOptions {
+  /** Apply pending migrations (serve, migrate) rather than refusing to run on an old schema. */
+  readonly migrate?: boolean;
+  readonly clock?: Clock;
+}
+
+/** Opens the store a config names, refusing databases from a newer Tongban. */
+export async function openConfiguredStore(loaded: LoadedConfig): Promise<Store> {
+  const { database } = loaded.config;
+  return openStore(
+    database.url ? { url: database.url, poolSize: database.poolSize } : { sqlitePath: loaded.sqlitePath },
+  );
+}
+
+export async function readNodeInfo(store: Store): Promise<NodeInfoTable | undefined> {
+  const tables = await store.db.introspection.getTables();
+  if (!tables.some((table) => table.name === 'node_info')) return undefined;
+  return store.db.selectFrom('node_info').selectAll().where('id', '=', 1).executeTakeFirst();
+}
+
+/** Hashes event leaves with the node's suite: SHA-256 for `intl`, SM3 for `sm`. */
+export function leafHasherFor(suite: 'intl' | 'sm'): { hash(data: Uint8Array): Uint8Array } {
+  const algorithm = suite === 'sm' ? 'sm3' : 'sha256';
+  return { hash: (data) => createHash(algorithm).update(data).digest() };
+}
+
+/** Opens a node from its loaded configuration and wires every service. */
+export async function openNode(loaded: LoadedConfig, options: OpenNodeOptions = {}): Promise<NodeContext> {
+  const { config } = loaded;
+  const clock = options.clock ?? systemClock;
+  const store = await openConfiguredStore(loaded);
+  try {
+    await assertSchemaNotNewer(store);
+    if (options.migrate) await migrateToLatest(store);
+    else if (!(await isSchemaCurrent(store))) {
+      throw new NotFoundError(
+        `The database at ${store.location} needs migrating; run 'tongban migrate --dir ${loaded.dir}'.`,
+        { location: store.location },
+        'not_ready',
+      );
+    }
+    const row = await readNodeInfo(store);
+    if (!row) {
+      throw new NotFoundError(
+        `The database at ${store.location} holds no initialised node. Run 'tongban init' first.`,
+        { location: store.location },
+        'not_a_node',
+      );
+    }
+    if (row.code !== config.node.code) {
+      throw new NotFoundError(
+        `The database at ${store.location} belongs to node ${row.code}, but the config says ${config.node.code}.`,
+        { database: row.code, config: config.node.code },
+        'not_a_node',
+      );
+    }
+    const info: NodeInfo = {
+      code: row.code,
+      name: row.name,
+      level: row.level,
+      role: row.role,
+      suite: row.suite,
+      createdAt: row.created_at,
+    };
+    const events = createEventLog({ db: store.db, hasher: leafHasherFor(info.suite), clock });
+    const keyring = createKeyring({
+      db: store.db,
+      events,
+      clock,
+      nodeCode: info.code,
+      suite: info.suite,
+      secret: loaded.keySecret,
+    });
+    await keyring.checkSecret();
+    const identity = createIdentityService({
+      db: store.db,
+      events,
+      clock,
+      auth: config.auth,
+      nodeCode: info.code,
+      sessionSecret: await keyring.sessionSecret(),
+      secretBox: createSecretBox(loaded.keySecret ?? ''),
+      dialect: store.dialect,
+    });
+    return {
+      config,
+      dir: loaded.dir,
+      info,
+      store,
+      clock,
+      events,
+      keyring,
+      identity,
+      close: () => store.close(),
+    };
+  } catch (error) {
+    await store.close().catch(() => undefined);
+    throw error;
+  }
+}

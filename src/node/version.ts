@@ -1,0 +1,6 @@
+/** The running Tongban version, from package.json. */
+import { readFileSync } from 'node:fs';
+
+export const tongbanVersion: string = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
