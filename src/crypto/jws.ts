@@ -152,8 +152,9 @@ function decodeHeader(encoded: string): JwsHeader {
     // Includes `crit`: we understand no extensions, so RFC 7515 §4.1.11 says refuse.
     throw new InputError(`JWS protected header has members Tongban does not use: ${extra.join(', ')}`, { path: 'protected' });
   }
-  if (typeof alg !== 'string' || suiteForJwsAlgorithm(alg) === undefined) {
-    throw new SignatureInvalidError(`JWS alg ${JSON.stringify(alg)} is not one Tongban accepts`, { alg: String(alg) });
+  if (typeof alg !== 'string') throw new InputError('JWS protected header has no alg', { path: 'protected.alg' });
+  if (suiteForJwsAlgorithm(alg) === undefined) {
+    throw new SignatureInvalidError(`JWS alg "${alg}" is not one Tongban accepts`, { alg });
   }
   if (typeof kid !== 'string') throw new InputError('JWS protected header has no kid', { path: 'protected.kid' });
   parseKid(kid);

@@ -480,7 +480,7 @@ export function createIdentityService(deps: IdentityServiceDeps): IdentityServic
       };
       await staffSessionStore.insert(trx, session);
       await events.append(trx, [
-        event(`staff.login`, `staff:${row.id}`, {
+        event('staff.login', `staff:${row.id}`, {
           accountId: row.id,
           username: row.username,
           sessionId: session.id,
