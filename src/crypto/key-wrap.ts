@@ -109,11 +109,19 @@ function formatParams(params: KeyWrapParams): string {
 
 function parseParams(text: string): KeyWrapParams {
   const match = paramsPattern.exec(text);
-  const [logN, r, p] = match === null ? [NaN, NaN, NaN] : [Number(match[1]), Number(match[2]), Number(match[3])];
+  const params = match === null ? undefined : { logN: Number(match[1]), r: Number(match[2]), p: Number(match[3]) };
   const valid =
-    logN >= 1 && logN <= 22 && r >= 1 && r <= 32 && p >= 1 && p <= 16 && String(logN) === match?.[1] && 128 * 2 ** logN * r <= MAX_SCRYPT_MEMORY;
+    params !== undefined &&
+    `n${params.logN}r${params.r}p${params.p}` === text && // no leading zeros: one spelling per set
+    params.logN >= 1 &&
+    params.logN <= 22 &&
+    params.r >= 1 &&
+    params.r <= 32 &&
+    params.p >= 1 &&
+    params.p <= 16 &&
+    128 * 2 ** params.logN * params.r <= MAX_SCRYPT_MEMORY;
   if (!valid) throw new InputError(`"${text}" is not a supported scrypt parameter set`, { path: 'params' });
-  return { logN, r, p };
+  return params;
 }
 
 // Cache keys are digests so the secret itself is not copied into long-lived strings.

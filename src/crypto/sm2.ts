@@ -7,13 +7,16 @@
  *
  * - native: Node's legacy `createSign`/`createVerify` hash their input with SM3 and hand the
  *   32-byte digest to `EVP_PKEY_sign`/`EVP_PKEY_verify`, which for an SM2 key run the SM2
- *   primitive on that digest *as e*, without adding a Z of their own. Feeding them Z ‖ M gives
- *   standard SM2 at OpenSSL's speed (measured: same throughput as Node's own non-standard
- *   SM2). Chosen whenever a self-test against the GM/T 0003 example passes.
- * - pure: r = (e + x(k·G)) mod n with k·G from `createECDH('SM2')`, and verification as
- *   x(s·G + t·P) with @noble/curves' generic Weierstrass arithmetic, using per-key precomputed
- *   tables. About a third as fast when verifying; kept as the reference the native path is
- *   tested against, and used by `sm2SignWithK` (which must choose k) and if the self-test fails.
+ *   primitive on that digest *as e*, adding no Z of their own. Feeding them Z ‖ M gives
+ *   standard SM2 at OpenSSL's speed: verification runs at the speed of Node's own
+ *   (non-standard) SM2. Used whenever a self-test against the GM/T 0003 example passes.
+ * - pure: r = (e + x(k·G)) mod n, s = (1 + d)⁻¹(k − r·d) mod n in BigInt with k·G from
+ *   `createECDH('SM2')`, and verification as x(s·G + t·P) with @noble/curves' generic
+ *   Weierstrass arithmetic over per-key precomputed tables. It signs as fast as the native
+ *   path but verifies at about a third of its speed (bench/crypto.ts prints both), and it
+ *   handles k and d in non-constant-time BigInt, so it is the reference the native path is
+ *   tested against, the signer behind `sm2SignWithK` (which must take k from outside), and
+ *   the fallback should an OpenSSL build fail the self-test.
  *
  * Keys are raw: private d as 32 bytes, public P as 65 bytes 04 ‖ x ‖ y. Signatures are DER
  * `SEQUENCE { INTEGER r, INTEGER s }` (GM/T 0009, as OpenSSL emits them).
@@ -115,7 +118,17 @@ export function sm2SignWithK(
   return { ...result, signature: encodeSm2Signature(result.r, result.s) };
 }
 
-/** Verification with OpenSSL on our own e (see the module comment); never throws. */
+/** Signing by OpenSSL on our own e (see the module comment). */
+export function sm2SignNative(privateKey: Uint8Array, message: Uint8Array): Uint8Array {
+  return signNative(signerOf(privateKey), message);
+}
+
+/** Signing in BigInt with a random k (see the module comment). */
+export function sm2SignPure(privateKey: Uint8Array, message: Uint8Array): Uint8Array {
+  return signPure(signerOf(privateKey), message);
+}
+
+/** Verification by OpenSSL on our own e (see the module comment); never throws. */
 export function sm2VerifyNative(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
   try {
     const verifier = verifierOf(publicKey);
@@ -165,12 +178,11 @@ export function decodeSm2Signature(der: Uint8Array): { r: bigint; s: bigint } | 
 // Signing
 
 interface Sm2Signer {
-  readonly d: bigint;
   readonly publicKey: Uint8Array;
   readonly z: Uint8Array;
-  /** (1 + d)⁻¹ mod n, the fixed factor in s. */
-  readonly inverseOnePlusD: bigint;
   keyObject(): KeyObject;
+  /** d and (1 + d)⁻¹ mod n, for the JavaScript signer only: the native one never needs them. */
+  scalars(): { readonly d: bigint; readonly inverseOnePlusD: bigint };
 }
 
 const signers = new PrivateKeyCache<Sm2Signer>(256, (key) => createHash('sha256').update('sm2-signer').update(key).digest('hex'));
@@ -190,12 +202,12 @@ function createSigner(privateKey: Uint8Array): Sm2Signer {
   const publicKey = ecdh.getPublicKey();
   const pkcs8 = sm2Pkcs8(privateKey, publicKey);
   let keyObject: KeyObject | undefined;
+  let scalars: { d: bigint; inverseOnePlusD: bigint } | undefined;
   return {
-    d,
     publicKey,
     z: sm2ZValue(publicKey),
-    inverseOnePlusD: Sm2Point.Fn.inv(d + 1n),
     keyObject: () => (keyObject ??= createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' })),
+    scalars: () => (scalars ??= { d, inverseOnePlusD: Sm2Point.Fn.inv(d + 1n) }),
   };
 }
 
@@ -218,19 +230,17 @@ function signWithK(signer: Sm2Signer, e: Uint8Array, k: bigint): { r: bigint; s:
   const x1 = baseMultiplyX(k);
   const r = (bytesToBigInt(e) + x1) % N;
   if (r === 0n || r + k === N) return undefined;
-  const s = (signer.inverseOnePlusD * (((k - r * signer.d) % N) + N)) % N;
+  const { d, inverseOnePlusD } = signer.scalars();
+  const s = (inverseOnePlusD * (((k - r * d) % N) + N)) % N;
   if (s === 0n) return undefined;
   return { r, s };
 }
 
-/** x(k·G) through OpenSSL (one ECDH key derivation), or noble's constant-time ladder. */
+/** x(k·G) through OpenSSL: deriving an ECDH public key is one fixed-base multiplication. */
 function baseMultiplyX(k: bigint): bigint {
-  if (ecdhAvailable()) {
-    const ecdh = createECDH('SM2');
-    ecdh.setPrivateKey(bigIntTo32Bytes(k));
-    return bytesToBigInt(ecdh.getPublicKey().subarray(1, 33));
-  }
-  return Sm2Point.BASE.multiply(k).x;
+  const ecdh = createECDH('SM2');
+  ecdh.setPrivateKey(bigIntTo32Bytes(k));
+  return bytesToBigInt(ecdh.getPublicKey().subarray(1, 33));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -283,7 +293,6 @@ function digestE(z: Uint8Array, message: Uint8Array): Uint8Array {
 // Back-end selection
 
 let nativeWorks: boolean | undefined;
-let ecdhWorks: boolean | undefined;
 
 /**
  * Whether OpenSSL signs and verifies SM2 on a supplied digest as this module relies on:
@@ -312,18 +321,6 @@ export function nativeSm2Works(): boolean {
     nativeWorks = false;
   }
   return nativeWorks;
-}
-
-function ecdhAvailable(): boolean {
-  if (ecdhWorks === undefined) {
-    try {
-      createECDH('SM2');
-      ecdhWorks = true;
-    } catch {
-      ecdhWorks = false;
-    }
-  }
-  return ecdhWorks;
 }
 
 // ---------------------------------------------------------------------------------------------

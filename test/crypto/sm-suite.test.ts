@@ -5,6 +5,8 @@ import {
   decodeSm2Signature,
   encodeSm2Signature,
   nativeSm2Works,
+  sm2SignNative,
+  sm2SignPure,
   sm2SignWithK,
   sm2VerifyNative,
   sm2VerifyPure,
@@ -145,12 +147,19 @@ describe('SM2 signatures with fresh keys', () => {
     }
   });
 
-  test('the BigInt signer (chosen k) and the native signer agree with both verifiers', () => {
+  test('both signers (native, BigInt) are accepted by both verifiers (native, noble)', () => {
     const keys = sm.generateSigningKey();
     const message = Buffer.from('跨省通办');
-    const { signature } = sm2SignWithK(keys.privateKey, message, randomBytes(32).fill(0x11, 0, 1));
-    assert.equal(sm2VerifyNative(keys.publicKey, message, signature), true);
-    assert.equal(sm2VerifyPure(keys.publicKey, message, signature), true);
+    const signatures = [
+      sm2SignNative(keys.privateKey, message),
+      sm2SignPure(keys.privateKey, message),
+      sm2SignWithK(keys.privateKey, message, randomBytes(32).fill(0x11, 0, 1)).signature,
+    ];
+    for (const signature of signatures) {
+      assert.equal(sm2VerifyNative(keys.publicKey, message, signature), true);
+      assert.equal(sm2VerifyPure(keys.publicKey, message, signature), true);
+      assert.equal(sm2VerifyPure(keys.publicKey, Buffer.from('跨省通辦'), signature), false);
+    }
   });
 
   test('malformed private keys are refused with invalid_input', () => {

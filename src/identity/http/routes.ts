@@ -297,7 +297,15 @@ export async function registerIdentityRoutes(app: Server, identity: IdentityServ
         response: { 200: Type.Ref('StaffAccount'), ...errorResponses(400, 401, 403, 404) },
       },
     },
-    async (request) => identity.changePassword(request.principal!, request.params.id, request.body),
+    async (request) => {
+      try {
+        return await identity.changePassword(request.principal!, request.params.id, request.body);
+      } catch (error) {
+        // A wrong current password is recorded by the service as a failed login.
+        if (error instanceof TongbanError && error.code === 'login_failed') markRecorded(error);
+        throw error;
+      }
+    },
   );
 
   app.get(

@@ -6,6 +6,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import rateLimit from '@fastify/rate-limit';
+import { stdSerializers } from 'pino';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { actorName, type Principal } from '../../identity/index.ts';
 import { InputError, TongbanError, isRecorded, toTongbanError, type ErrorCode } from '../../core/errors.ts';
@@ -83,6 +84,15 @@ export async function buildServer(node: NodeContext, options: ServerOptions = {}
       level: options.logLevel ?? config.log.level,
       redact: { paths: [...redactPaths], remove: true },
       formatters: { log: (object) => maskDeep(object) as Record<string, unknown> },
+      serializers: {
+        req: (request: { method: string; url: string; ip?: string; id?: string }) => ({
+          id: request.id,
+          method: request.method,
+          url: maskIdNumbers(request.url),
+          remoteAddress: request.ip,
+        }),
+        err: (error: Error) => maskDeep({ ...stdSerializers.err(error) }) as ReturnType<typeof stdSerializers.err>,
+      },
       hooks: {
         logMethod(args, method) {
           method.apply(this, args.map((arg) => (typeof arg === 'string' ? maskIdNumbers(arg) : arg)) as Parameters<typeof method>);

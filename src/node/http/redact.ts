@@ -16,7 +16,9 @@ export function maskDeep(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return maskIdNumbers(value);
   if (depth > 6 || value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return value.map((item) => maskDeep(item, depth + 1));
-  if (value instanceof Error) return value;
+  // Only plain records are rewritten; requests, errors and the like go through their serializers.
+  const prototype: unknown = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) return value;
   const out: Record<string, unknown> = {};
   for (const [key, inner] of Object.entries(value)) out[key] = maskDeep(inner, depth + 1);
   return out;
