@@ -209,16 +209,20 @@ async function compare(ours: Step, raw: Step): Promise<[number, number]> {
 }
 
 async function benchEngine(engine: DialectName, ours: Contender, raw: Contender, rows: Row[]): Promise<void> {
+  let failure: unknown;
   try {
     for (const mode of ['single', 'batched'] as const) {
       const [oursRate, rawRate] = await compare(ours[mode], raw[mode]);
       rows.push({ engine, mode, ours: oursRate, raw: rawRate });
     }
-  } finally {
-    const results = await Promise.allSettled([ours.finish(), raw.finish()]);
-    const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
-    if (failure) throw failure.reason;
+  } catch (error) {
+    failure = error;
   }
+  // Finish both even after a failure, so no file or database is left behind.
+  const finished = await Promise.allSettled([ours.finish(), raw.finish()]);
+  const finishFailure = finished.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failure !== undefined) throw failure;
+  if (finishFailure) throw finishFailure.reason;
 }
 
 /** Microseconds to build one row (id, canonical JSON, leaf hash): the floor under both columns. */

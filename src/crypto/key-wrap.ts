@@ -38,7 +38,7 @@ const TAG_BYTES = 16;
 const MAX_SCRYPT_MEMORY = 256 * 1024 * 1024;
 const paramsPattern = /^n(\d{1,2})r(\d{1,2})p(\d{1,2})$/;
 
-const wrongSecretMessage = "The key-encryption secret does not open this node's keys. Check TONGBAN_KEY_SECRET / keys.secret.";
+const wrongSecretMessage = "The key-encryption secret does not open this node's keys. Check TONGBAN_KEYS_SECRET, keys.secret or keys.secretFile.";
 
 /** Encrypts a private key under `secret`; `aad` names what the key is for and must be given again to unwrap. */
 export function wrapPrivateKey(secret: string, privateKey: Uint8Array, aad: string, params: KeyWrapParams = defaultKeyWrapParams): string {

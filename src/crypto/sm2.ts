@@ -149,7 +149,7 @@ export function sm2VerifyPure(publicKey: Uint8Array, message: Uint8Array, signat
     if (t === 0n) return false;
     const verifier = verifierOf(publicKey);
     const e = bytesToBigInt(digestE(verifier.z, message));
-    const point = Sm2Point.BASE.multiplyUnsafe(s).add(verifier.point().multiplyUnsafe(t));
+    const point = Sm2Point.BASE.multiplyUnsafe(s).add(precomputedPoint(publicKey).multiplyUnsafe(t));
     if (point.is0()) return false;
     return (e + point.x) % N === r;
   } catch {
@@ -249,18 +249,19 @@ function baseMultiplyX(k: bigint): bigint {
 interface Sm2Verifier {
   readonly z: Uint8Array;
   keyObject(): KeyObject;
-  /** The decoded point with precomputed multiplication tables, built on first use. */
-  point(): Sm2Point;
 }
 
-// Partners' keys repeat on every message; 1 024 entries hold a whole federation's keys.
-// Precomputed tables (W = 4) weigh about 100 kB per key and exist only on the pure path.
+// Partners' keys repeat on every message; 1 024 entries (a KeyObject and a Z each) hold a
+// whole federation's keys.
 const verifiers = new BoundedCache<string, Sm2Verifier>(1024);
+// The pure path's precomputed tables (W = 4: about 200 kB of heap per key) get a
+// smaller cache of their own.
+const pointTables = new BoundedCache<string, Sm2Point>(128);
 const precomputeWindow = 4;
 
 function verifierOf(publicKey: Uint8Array): Sm2Verifier {
   assertPublicKeyShape(publicKey);
-  const cacheKey = Buffer.from(publicKey.buffer, publicKey.byteOffset, publicKey.byteLength).toString('hex');
+  const cacheKey = hexOf(publicKey);
   let verifier = verifiers.get(cacheKey);
   if (verifier === undefined) {
     verifier = createVerifier(Uint8Array.from(publicKey));
@@ -271,12 +272,25 @@ function verifierOf(publicKey: Uint8Array): Sm2Verifier {
 
 function createVerifier(publicKey: Uint8Array): Sm2Verifier {
   let keyObject: KeyObject | undefined;
-  let point: Sm2Point | undefined;
   return {
     z: sm2ZValue(publicKey),
     keyObject: () => (keyObject ??= createPublicKey({ key: sm2Spki(publicKey), format: 'der', type: 'spki' })),
-    point: () => (point ??= Sm2Point.fromBytes(publicKey).precompute(precomputeWindow, false)),
   };
+}
+
+/** The decoded point (validated on the curve) with its multiplication tables. */
+function precomputedPoint(publicKey: Uint8Array): Sm2Point {
+  const cacheKey = hexOf(publicKey);
+  let point = pointTables.get(cacheKey);
+  if (point === undefined) {
+    point = Sm2Point.fromBytes(publicKey).precompute(precomputeWindow, false);
+    pointTables.set(cacheKey, point);
+  }
+  return point;
+}
+
+function hexOf(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 }
 
 function assertPublicKeyShape(publicKey: Uint8Array): void {

@@ -194,6 +194,10 @@ forEachEngine('event log', ({ dialect, openFresh }) => {
     assert.equal((await log.list()).length, 100);
     assert.equal((await log.list({ limit: 5000 })).length, 1000);
     assert.equal((await log.list({ afterSeq: 1000, limit: 5000 })).at(-1)?.seq, 1099);
+    // SQLite reads a negative LIMIT as "no limit" and PostgreSQL refuses it; neither may lift the cap.
+    assert.deepEqual(await log.list({ limit: -1 }), []);
+    assert.equal((await log.list({ limit: 2.5 })).length, 2);
+    assert.equal((await log.list({ limit: Number.POSITIVE_INFINITY })).length, 1000);
   });
 
   test('concurrent transactions through one store still get dense, contiguous positions', async () => {

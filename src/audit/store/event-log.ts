@@ -87,7 +87,9 @@ export function createEventLog(options: { db: Db; hasher: LeafHasher; clock: Clo
       return logged!;
     },
     async list(query = {}) {
-      let select = root.selectFrom('events').selectAll().orderBy('seq', 'asc').limit(Math.min(query.limit ?? 100, 1000));
+      // Clamped here so no caller lifts the cap: SQLite reads a negative LIMIT as "no limit".
+      const limit = Math.max(0, Math.min(Math.trunc(query.limit ?? 100) || 0, 1000));
+      let select = root.selectFrom('events').selectAll().orderBy('seq', 'asc').limit(limit);
       if (query.afterSeq !== undefined) select = select.where('seq', '>', query.afterSeq);
       if (query.type) select = select.where('type', '=', query.type);
       if (query.typePrefix) {
