@@ -97,7 +97,7 @@ function additionalData(prefix: string, aad: string): Buffer {
 
 function assertSecret(secret: string): void {
   if (typeof secret !== 'string' || secret.length === 0) {
-    throw new InputError('the key-encryption secret is empty; set TONGBAN_KEY_SECRET or keys.secret', { path: 'secret' });
+    throw new InputError('the key-encryption secret is empty; set TONGBAN_KEYS_SECRET, keys.secret or keys.secretFile', { path: 'secret' });
   }
 }
 

@@ -3,7 +3,7 @@
  */
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, PostgresDialect, SqliteAdapter, SqliteDialect, sql, type DialectAdapter, type Transaction } from 'kysely';
+import { Kysely, PostgresDialect, SqliteAdapter, SqliteDialect, sql, type DialectAdapter, type SqliteDatabase, type Transaction } from 'kysely';
 import { TongbanError, UnavailableError } from '../core/errors.ts';
 import type { DialectName } from './dialect.ts';
 import type { Tables } from './tables.ts';
@@ -50,8 +50,31 @@ function openSqlite(path: string): Store {
   } catch (error) {
     throw new UnavailableError(`Cannot open the SQLite database ${path}: ${(error as Error).message}`, { path });
   }
-  const db = new Kysely<Tables>({ dialect: new TransactionalDdlSqliteDialect({ database }) });
+  const db = new Kysely<Tables>({ dialect: new TransactionalDdlSqliteDialect({ database: withStatementCache(database) }) });
   return { db, dialect: 'sqlite', location: path, close: () => db.destroy() };
+}
+
+/**
+ * Kysely's SQLite driver prepares every statement anew, which costs more than running it for the
+ * short statements of an event append. Statements are reused by SQL text (bounded LRU); Kysely's
+ * single-connection lock means one statement never runs twice at once.
+ */
+function withStatementCache(database: BetterSqlite3.Database, capacity = 256): SqliteDatabase {
+  const statements = new Map<string, BetterSqlite3.Statement>();
+  return {
+    close: () => database.close(),
+    prepare(text: string) {
+      let statement = statements.get(text);
+      if (statement) {
+        statements.delete(text);
+      } else {
+        statement = database.prepare(text);
+        if (statements.size >= capacity) statements.delete(statements.keys().next().value!);
+      }
+      statements.set(text, statement);
+      return statement as unknown as ReturnType<SqliteDatabase['prepare']>;
+    },
+  };
 }
 
 /**

@@ -12,7 +12,7 @@ const aad = 'node:520400 key:sig-2026 purpose:signing';
 const isSecretInvalid = (error: unknown): boolean =>
   error instanceof TongbanError &&
   error.code === 'key_secret_invalid' &&
-  error.message === "The key-encryption secret does not open this node's keys. Check TONGBAN_KEY_SECRET / keys.secret.";
+  error.message.includes('TONGBAN_KEYS_SECRET');
 
 describe('private keys at rest', () => {
   test('round trip, in the self-describing tbk1 format', () => {

@@ -36,7 +36,7 @@ export interface OpenFreshOptions {
   readonly poolSize?: number;
 }
 
-/** An new database that several stores may open at once, e.g. to race two writers. */
+/** A new database that several stores may open at once, e.g. to race two writers. */
 export interface FreshDatabase {
   /** What `openStore` needs to reach it: a temp file for SQLite, a URL for PostgreSQL. */
   readonly storeOptions: StoreOptions;
@@ -217,7 +217,7 @@ function engineContext(engine: Engine): EngineContext {
   });
   after(async () => {
     const results = await Promise.allSettled([...releasing, release(suiteScope)]);
-    results.push(...(await Promise.allSettled([dropTemplate()])));
+    if (engine.dialect === 'postgres') results.push(...(await Promise.allSettled([dropTemplate()])));
     if (tempDirectory) rmSync(tempDirectory, { recursive: true, force: true });
     const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
     if (failure) throw failure.reason;

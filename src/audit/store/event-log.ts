@@ -5,12 +5,13 @@
  * together or not at all. Sequence numbers come from the locked head row, which keeps them
  * dense and in commit order even when several processes share one PostgreSQL database.
  */
-import { sql } from 'kysely';
+import { sql, type CompiledQuery, type Insertable } from 'kysely';
 import { canonicalJson } from '../../crypto/canonical-json.ts';
 import type { Clock } from '../../core/clock.ts';
 import { newId } from '../../core/ids.ts';
 import type { Db } from '../../store/open-store.ts';
 import { leafHashInput, leafObject, type EventInput, type LoggedEvent } from '../domain/event.ts';
+import type { EventTable } from './tables.ts';
 
 /** Hashes leaves: SHA-256 in the `intl` suite, SM3 in `sm`. */
 export interface LeafHasher {
@@ -35,23 +36,59 @@ export interface EventLog {
   size(): Promise<number>;
 }
 
+type EventRow = Insertable<EventTable>;
+
+/**
+ * The append path runs for every event, so its two statements are compiled once (per batch size)
+ * and re-run with fresh parameters: the query builder's work would otherwise cost as much as the
+ * SQLite write itself. Placeholders are found by sentinel values, so parameter order stays Kysely's.
+ */
+function createAppendStatements(db: Db) {
+  const sentinel = (label: string) => `\u0000tongban-parameter:${label}`;
+  const bind = (compiled: CompiledQuery, values: ReadonlyMap<unknown, unknown>): CompiledQuery => ({
+    ...compiled,
+    parameters: compiled.parameters.map((parameter) => (values.has(parameter) ? values.get(parameter) : parameter)),
+  });
+  const countSentinel = -987_654_321;
+  const advanceHead = db
+    .updateTable('event_log_head')
+    .set((eb) => ({ size: eb('size', '+', countSentinel) }))
+    .where('id', '=', 1)
+    .returning('size')
+    .compile();
+  const inserts = new Map<number, CompiledQuery>();
+  const columns = ['seq', 'id', 'ts', 'type', 'actor', 'outcome', 'subject_hash', 'payload', 'leaf_hash'] as const;
+  return {
+    advanceHead: (count: number) => bind(advanceHead, new Map([[countSentinel, count]])),
+    insertEvents(rows: readonly EventRow[]): CompiledQuery {
+      let compiled = inserts.get(rows.length);
+      if (!compiled) {
+        const templates = rows.map((_, row) => Object.fromEntries(columns.map((column) => [column, sentinel(`${row}:${column}`)])));
+        compiled = db.insertInto('events').values(templates as unknown as EventRow[]).compile();
+        if (inserts.size < 64) inserts.set(rows.length, compiled);
+      }
+      const values = new Map<unknown, unknown>();
+      rows.forEach((row, index) => {
+        for (const column of columns) values.set(sentinel(`${index}:${column}`), row[column]);
+      });
+      return bind(compiled, values);
+    },
+  };
+}
+
 export function createEventLog(options: { db: Db; hasher: LeafHasher; clock: Clock }): EventLog {
   const { db: root, hasher, clock } = options;
+  const statements = createAppendStatements(root);
 
   async function append(db: Db, events: readonly EventInput[]): Promise<LoggedEvent[]> {
     if (events.length === 0) return [];
     // UPDATE … RETURNING takes the head row's lock until commit (PostgreSQL) or runs under
     // SQLite's single writer; either way no two appenders get the same positions.
-    const head = await db
-      .updateTable('event_log_head')
-      .set((eb) => ({ size: eb('size', '+', events.length) }))
-      .where('id', '=', 1)
-      .returning('size')
-      .executeTakeFirstOrThrow();
-    const first = Number(head.size) - events.length;
+    const head = await db.executeQuery<{ size: number }>(statements.advanceHead(events.length));
+    const first = Number(head.rows[0]!.size) - events.length;
     const ts = clock.now().toISOString();
     const logged: LoggedEvent[] = [];
-    const rows = events.map((input, index) => {
+    const rows = events.map((input, index): EventRow => {
       const event: LoggedEvent = {
         seq: first + index,
         id: newId(),
@@ -76,7 +113,7 @@ export function createEventLog(options: { db: Db; hasher: LeafHasher; clock: Clo
         leaf_hash: Buffer.from(hasher.hash(leafHashInput(Buffer.from(payload, 'utf8')))),
       };
     });
-    await db.insertInto('events').values(rows).execute();
+    await db.executeQuery(statements.insertEvents(rows));
     return logged;
   }
 
