@@ -8,6 +8,10 @@ import { tongbanVersion } from '../node/version.ts';
 import { registerNodeCommands } from './node-commands.ts';
 import { registerUserCommands } from './user-commands.ts';
 import { registerDemoCommands } from './demo-commands.ts';
+import { registerDirectoryCommands } from '../directory/index.ts';
+import { registerCatalogCommands } from '../catalog/index.ts';
+import { registerAgreementCommands } from '../agreements/index.ts';
+import { registerExchangeCommands } from './exchange-commands.ts';
 import { createOutput, type Output } from './output.ts';
 
 /** Options every command that works on a node accepts. */
@@ -49,6 +53,10 @@ export function buildProgram(output: Output): Command {
 
   registerNodeCommands(program, output);
   registerUserCommands(program, output);
+  registerDirectoryCommands(program, output);
+  registerCatalogCommands(program, output);
+  registerAgreementCommands(program, output);
+  registerExchangeCommands(program, output);
   registerDemoCommands(program, output);
   for (const command of program.commands) command.exitOverride();
   return program;

@@ -136,7 +136,7 @@ export function loadConfig(sources: ConfigSources): LoadedConfig {
         'config_invalid',
       );
     }
-    setPath(raw, target[0], target[1], value);
+    setPath(raw, target[0], target[1], parseStructured(value));
     origins.push(name);
   }
   for (const [path, value] of Object.entries(sources.overrides ?? {})) {
@@ -162,6 +162,17 @@ export function loadConfig(sources: ConfigSources): LoadedConfig {
     keySecret: readKeySecret(config, sources.dir),
     sqlitePath: resolveIn(sources.dir, config.database.sqliteFile),
   };
+}
+
+/** Environment values that hold lists or mappings are JSON. */
+function parseStructured(value: string): unknown {
+  const trimmed = value.trim();
+  if (!trimmed.startsWith('[') && !trimmed.startsWith('{')) return value;
+  try {
+    return JSON.parse(trimmed) as unknown;
+  } catch {
+    return value;
+  }
 }
 
 function readKeySecret(config: Config, dir: string): string | undefined {

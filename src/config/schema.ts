@@ -74,6 +74,45 @@ export const configSchema = z.strictObject({
       totpIssuer: z.string().min(1).default('Tongban'),
     })
     .prefault({}),
+  federation: z
+    .strictObject({
+      /** How often a member fetches the hub's directory (conditional request). */
+      syncIntervalSeconds: z.coerce.number().int().min(1).max(86_400).default(60),
+      /** How long the hub's published directory stays valid (its `expiresAt`). */
+      directoryTtlSeconds: z.coerce.number().int().min(60).max(30 * 86_400).default(3600),
+      /** How long past its expiry a cached directory may still be used when the hub is unreachable. */
+      graceSeconds: z.coerce.number().int().min(0).max(30 * 86_400).default(86_400),
+    })
+    .prefault({}),
+  exchange: z
+    .strictObject({
+      /** Messages whose `ts` differs from this node's clock by more are refused (clock_skew). */
+      clockSkewSeconds: z.coerce.number().int().min(1).max(3600).default(300),
+      /** How long outbound calls to a partner or the hub may take. */
+      requestTimeoutMs: z.coerce.number().int().min(100).max(120_000).default(10_000),
+      /** Largest accepted envelope, in bytes. */
+      maxEnvelopeBytes: z.coerce.number().int().min(1024).max(16 * 1024 * 1024).default(256 * 1024),
+      /** Delivery attempts before an outbox message is parked as failed. */
+      outboxMaxAttempts: z.coerce.number().int().min(1).max(100).default(12),
+    })
+    .prefault({}),
+  catalog: z
+    .strictObject({
+      /** Read-only PostgreSQL tables or views that back datasets (YAML, or JSON in the environment). */
+      linked: z
+        .array(
+          z.strictObject({
+            /** The dataset's code in this node's catalogue. */
+            dataset: z.string().min(1),
+            /** Connection URL; defaults to database.url. */
+            url: z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// or postgresql:// URL').optional(),
+            /** `table` or `schema.table`. */
+            table: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/, 'an SQL identifier, optionally schema-qualified'),
+          }),
+        )
+        .default([]),
+    })
+    .prefault({}),
   log: z
     .strictObject({
       level: z.enum(logLevels).default('info'),

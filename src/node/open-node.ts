@@ -2,38 +2,32 @@
  * The composition root: opens a node's database and wires its services, once, from its config.
  */
 import { createHash } from 'node:crypto';
-import { createEventLog, type EventLog } from '../audit/store/event-log.ts';
+import { createEventLog } from '../audit/store/event-log.ts';
 import { systemClock, type Clock } from '../core/clock.ts';
 import { NotFoundError } from '../core/errors.ts';
-import { createIdentityService, type IdentityService } from '../identity/index.ts';
-import { createKeyring, type Keyring } from '../keys/keyring.ts';
+import { createIdentityService } from '../identity/index.ts';
+import { createKeyring } from '../keys/keyring.ts';
 import type { LoadedConfig } from '../config/load-config.ts';
-import type { Config } from '../config/schema.ts';
 import { assertSchemaNotNewer, isSchemaCurrent, migrateToLatest } from '../store/migrate.ts';
 import { openStore, type Store } from '../store/open-store.ts';
 import { createSecretBox } from '../keys/secret-box.ts';
 import type { NodeInfoTable } from './tables.ts';
+import type { Fetch, NodeCore, NodeInfo } from './node-core.ts';
+import { createDirectoryService, type DirectoryService } from '../directory/index.ts';
+import { createCatalogService, type CatalogService } from '../catalog/index.ts';
+import { createAgreementService, type AgreementService } from '../agreements/index.ts';
+import { createExchangeService, type ExchangeService } from '../exchange/index.ts';
 
-/** Who this node is, as recorded in its database at init. */
-export interface NodeInfo {
-  readonly code: string;
-  readonly name: string;
-  readonly level: string;
-  readonly role: 'node' | 'hub';
-  readonly suite: 'intl' | 'sm';
-  readonly createdAt: string;
-}
+export type { NodeInfo } from './node-core.ts';
 
-/** A running node's services. */
-export interface NodeContext {
-  readonly config: Config;
-  readonly dir: string;
-  readonly info: NodeInfo;
-  readonly store: Store;
-  readonly clock: Clock;
-  readonly events: EventLog;
-  readonly keyring: Keyring;
-  readonly identity: IdentityService;
+/** A running node: the foundation services plus every bounded context. */
+export interface NodeContext extends NodeCore {
+  readonly directory: DirectoryService;
+  readonly catalog: CatalogService;
+  readonly agreements: AgreementService;
+  readonly exchange: ExchangeService;
+  /** Starts background work: directory sync, outbox delivery. */
+  start(): void;
   close(): Promise<void>;
 }
 
@@ -41,6 +35,7 @@ export interface OpenNodeOptions {
   /** Apply pending migrations (serve, migrate) rather than refusing to run on an old schema. */
   readonly migrate?: boolean;
   readonly clock?: Clock;
+  readonly fetch?: Fetch;
 }
 
 /** Opens the store a config names, refusing databases from a newer Tongban. */
@@ -121,7 +116,7 @@ export async function openNode(loaded: LoadedConfig, options: OpenNodeOptions = 
       secretBox: createSecretBox(loaded.keySecret ?? ''),
       dialect: store.dialect,
     });
-    return {
+    const core: NodeCore = {
       config,
       dir: loaded.dir,
       info,
@@ -130,7 +125,29 @@ export async function openNode(loaded: LoadedConfig, options: OpenNodeOptions = 
       events,
       keyring,
       identity,
-      close: () => store.close(),
+      fetch: options.fetch ?? globalThis.fetch,
+    };
+    const directory = await createDirectoryService(core);
+    const catalog = await createCatalogService(core, { directory });
+    const agreements = await createAgreementService(core, { directory, catalog });
+    const exchange = await createExchangeService(core, { directory, catalog, agreements });
+    const background = [directory, catalog, agreements, exchange];
+    let started = false;
+    return {
+      ...core,
+      directory,
+      catalog,
+      agreements,
+      exchange,
+      start() {
+        if (started) return;
+        started = true;
+        for (const service of background) service.start();
+      },
+      async close() {
+        await Promise.all(background.map((service) => service.stop()));
+        await store.close();
+      },
     };
   } catch (error) {
     await store.close().catch(() => undefined);

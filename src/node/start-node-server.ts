@@ -3,6 +3,7 @@ import type { LoadedConfig } from '../config/load-config.ts';
 import type { Clock } from '../core/clock.ts';
 import { buildServer, type Server, type ServerOptions } from './http/build-server.ts';
 import { openNode, type NodeContext } from './open-node.ts';
+import type { Fetch } from './node-core.ts';
 
 export interface RunningNode {
   readonly node: NodeContext;
@@ -14,9 +15,13 @@ export interface RunningNode {
 
 export async function startNodeServer(
   loaded: LoadedConfig,
-  options: ServerOptions & { clock?: Clock } = {},
+  options: ServerOptions & { clock?: Clock; fetch?: Fetch } = {},
 ): Promise<RunningNode> {
-  const node = await openNode(loaded, { migrate: true, ...(options.clock ? { clock: options.clock } : {}) });
+  const node = await openNode(loaded, {
+    migrate: true,
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  });
   try {
     const app = await buildServer(node, options);
     await app.listen({ host: node.config.http.host, port: node.config.http.port });
@@ -24,6 +29,7 @@ export async function startNodeServer(
     const port = typeof address === 'object' && address ? address.port : node.config.http.port;
     const host = node.config.http.host.includes(':') ? `[${node.config.http.host}]` : node.config.http.host;
     const url = `http://${host}:${port}`;
+    node.start();
     let closed = false;
     return {
       node,

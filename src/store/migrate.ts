@@ -6,13 +6,23 @@ import { TongbanError } from '../core/errors.ts';
 import type { DialectName } from './dialect.ts';
 import type { Store } from './open-store.ts';
 import * as foundation from './migrations/0001-foundation.ts';
+import * as directory from './migrations/0002-directory.ts';
+import * as catalog from './migrations/0003-catalog.ts';
+import * as agreements from './migrations/0004-agreements.ts';
+import * as exchange from './migrations/0005-exchange.ts';
 
 interface DialectMigration {
   up(db: Kysely<unknown>, dialect: DialectName): Promise<void>;
 }
 
 /** Every migration, in order. Names are permanent once released. */
-const migrations: ReadonlyArray<readonly [string, DialectMigration]> = [['0001-foundation', foundation]];
+const migrations: ReadonlyArray<readonly [string, DialectMigration]> = [
+  ['0001-foundation', foundation],
+  ['0002-directory', directory],
+  ['0003-catalog', catalog],
+  ['0004-agreements', agreements],
+  ['0005-exchange', exchange],
+];
 
 const migrationTable = 'schema_migrations';
 const migrationLockTable = 'schema_migrations_lock';

@@ -16,6 +16,10 @@ import { tongbanVersion } from '../version.ts';
 import { maskDeep, maskIdNumbers, redactPaths } from './redact.ts';
 import { registerNodeRoutes } from './node-routes.ts';
 import { registerIdentityRoutes } from '../../identity/http/routes.ts';
+import { registerDirectoryRoutes } from '../../directory/index.ts';
+import { registerCatalogRoutes } from '../../catalog/index.ts';
+import { registerAgreementRoutes } from '../../agreements/index.ts';
+import { registerExchangeRoutes } from '../../exchange/http/routes.ts';
 
 /** Who may call a route: anyone, any authenticated caller, or holders of one permission. */
 export type RouteAccess = { readonly auth: 'public' } | { readonly auth: 'authenticated' } | { readonly permission: string };
@@ -138,6 +142,10 @@ export async function buildServer(node: NodeContext, options: ServerOptions = {}
         { name: 'accounts', description: 'Staff accounts and roles' },
         { name: 'tokens', description: 'API tokens for systems' },
         { name: 'events', description: 'The append-only event log' },
+        { name: 'directory', description: 'Federation membership and the signed directory' },
+        { name: 'catalog', description: 'The resource catalogue (政务信息资源目录) and dataset imports' },
+        { name: 'agreements', description: 'Agreements (合作协议): documents, signatures, lifecycle, explanations' },
+        { name: 'exchange', description: 'Signed exchange between nodes: query and verify, bridge and radial' },
       ],
     },
   });
@@ -174,6 +182,10 @@ export async function buildServer(node: NodeContext, options: ServerOptions = {}
 
   await registerNodeRoutes(app, node);
   await registerIdentityRoutes(app, node.identity);
+  await registerDirectoryRoutes(app, node);
+  await registerCatalogRoutes(app, node);
+  await registerAgreementRoutes(app, node);
+  await registerExchangeRoutes(app, node);
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
