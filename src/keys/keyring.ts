@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { EventLog } from '../audit/store/event-log.ts';
 import type { Clock } from '../core/clock.ts';
-import { NotFoundError, TongbanError } from '../core/errors.ts';
+import { InputError, NotFoundError, TongbanError } from '../core/errors.ts';
 import type { Db } from '../store/open-store.ts';
 import { cryptoSuite, formatKid, unwrapPrivateKey, wrapPrivateKey, type CryptoSuite, type SuiteName } from '../crypto/index.ts';
 import type { NodeKeyTable } from './store/tables.ts';
@@ -38,6 +38,13 @@ export interface Keyring {
   signer(): Promise<Signer>;
   /** The secret that signs staff access tokens. */
   sessionSecret(): Promise<Uint8Array>;
+  /** The private encryption key with this kid (active or retired), to open bodies sealed for this node. */
+  decryptionKey(kid: string): Promise<{ suite: CryptoSuite; privateKey: Uint8Array } | undefined>;
+  /**
+   * The key for keyed hashes of data subjects (ID numbers) in the event log. Created on first use and
+   * never rotated, so one person's events stay findable for as long as the log is kept.
+   */
+  subjectKey(): Promise<Uint8Array>;
   /** The active and retired public keys for a kid of this node, or undefined. */
   resolve(kid: string): Promise<{ suite: CryptoSuite; publicKey: Uint8Array } | undefined>;
   /** Makes a fresh key of `use` active and retires the previous one, recording who did it. */
@@ -55,7 +62,7 @@ export interface KeyringDeps {
   readonly secret: string | undefined;
 }
 
-const keyPrefix: Readonly<Record<KeyUse, string>> = { sign: 's', encrypt: 'e', session: 't' };
+const keyPrefix: Readonly<Record<KeyUse, string>> = { sign: 's', encrypt: 'e', session: 't', subject: 'h' };
 
 function aadFor(nodeCode: string, id: string): string {
   return `tongban-key:${nodeCode}:${id}`;
@@ -78,7 +85,7 @@ function generateKeyRow(deps: Omit<KeyringDeps, 'db' | 'events'>, use: KeyUse): 
   const id = `${keyPrefix[use]}-${randomBytes(5).toString('hex')}`;
   let publicKey: Uint8Array | null;
   let privateKey: Uint8Array;
-  if (use === 'session') {
+  if (use === 'session' || use === 'subject') {
     publicKey = null;
     privateKey = randomBytes(32);
   } else {
@@ -154,6 +161,22 @@ export function createKeyring(deps: KeyringDeps): Keyring {
     async sessionSecret() {
       return open(await activeRow('session'));
     },
+    async decryptionKey(kid) {
+      const [code, id] = kid.split('#');
+      if (code !== nodeCode || !id) return undefined;
+      const row = await db.selectFrom('node_keys').selectAll().where('id', '=', id).executeTakeFirst();
+      if (!row || row.use !== 'encrypt') return undefined;
+      return { suite: cryptoSuite(row.suite), privateKey: open(row) };
+    },
+    async subjectKey() {
+      const existing = await db.selectFrom('node_keys').selectAll().where('use', '=', 'subject').executeTakeFirst();
+      if (existing) return open(existing);
+      const row = generateKeyRow(deps, 'subject');
+      // Two processes may race to create it: the first insert wins and both use the stored one.
+      await db.insertInto('node_keys').values(row).onConflict((conflict) => conflict.doNothing()).execute();
+      const stored = await db.selectFrom('node_keys').selectAll().where('use', '=', 'subject').orderBy('created_at').executeTakeFirstOrThrow();
+      return open(stored);
+    },
     async resolve(kid) {
       const [code, id] = kid.split('#');
       if (code !== nodeCode || !id) return undefined;
@@ -162,6 +185,9 @@ export function createKeyring(deps: KeyringDeps): Keyring {
       return { suite: cryptoSuite(row.suite), publicKey: new Uint8Array(row.public_key) };
     },
     async rotate(actor, use) {
+      if (use === 'subject') {
+        throw new InputError('The subject key is never rotated: it keeps a person\'s events findable in the log.', { path: 'use' });
+      }
       const row = generateKeyRow(deps, use);
       const now = row.created_at;
       await db.transaction().execute(async (trx) => {

@@ -30,3 +30,57 @@ export function lockRowsClause(dialect: DialectName): RawBuilder<unknown> {
 export function likeInsensitive(dialect: DialectName, column: Expression<string>, pattern: string): RawBuilder<boolean> {
   return dialect === 'postgres' ? sql<boolean>`${column} ilike ${pattern}` : sql<boolean>`${column} like ${pattern}`;
 }
+
+/**
+ * Whether `haystack` contains `needle` as plain text, with no wildcards to escape: SQLite's
+ * `instr` and PostgreSQL's `strpos` both return the 1-based position, or 0 when absent.
+ */
+export function textContains(dialect: DialectName, haystack: Expression<string>, needle: string): RawBuilder<boolean> {
+  return dialect === 'postgres' ? sql<boolean>`strpos(${haystack}, ${needle}) > 0` : sql<boolean>`instr(${haystack}, ${needle}) > 0`;
+}
+
+/** The kinds of value a dataset's information item may hold. */
+export type ValueKind = 'string' | 'integer' | 'number' | 'boolean' | 'date' | 'datetime';
+
+/**
+ * Column type for a dataset value. PostgreSQL gets its real types (`bigint`, `double precision`,
+ * `boolean`, `date`, `timestamptz`), so its own checks and later quality rules apply; SQLite has
+ * no boolean or date types: booleans are stored as 0/1 and dates as ISO 8601 text, which sorts
+ * correctly. Readers normalise both back to the same JSON values.
+ */
+export function valueColumnType(dialect: DialectName, kind: ValueKind): ColumnDataType {
+  if (dialect === 'postgres') {
+    const types: Record<ValueKind, ColumnDataType> = {
+      string: 'text',
+      integer: 'bigint',
+      number: 'double precision',
+      boolean: 'boolean',
+      date: 'date',
+      datetime: 'timestamptz',
+    };
+    return types[kind];
+  }
+  const types: Record<ValueKind, ColumnDataType> = {
+    string: 'text',
+    integer: 'integer',
+    number: 'real',
+    boolean: 'integer',
+    date: 'text',
+    datetime: 'text',
+  };
+  return types[kind];
+}
+
+/** A boolean as the engine binds it: better-sqlite3 cannot bind JS booleans (SQLite stores 0/1); pg sends `true`/`false`. */
+export function storedBoolean(dialect: DialectName, value: boolean): boolean | number {
+  return dialect === 'sqlite' ? (value ? 1 : 0) : value;
+}
+
+/**
+ * Lets concurrent workers claim different rows of a queue. PostgreSQL: `FOR UPDATE SKIP LOCKED`,
+ * so each row is delivered by exactly one process; SQLite: nothing, its single writer already
+ * serialises the claiming UPDATE.
+ */
+export function claimLock<Q extends { forUpdate(): Q; skipLocked(): Q }>(query: Q, dialect: DialectName): Q {
+  return dialect === 'postgres' ? query.forUpdate().skipLocked() : query;
+}

@@ -1,5 +1,178 @@
-/** HTTP routes of the exchange gateway. */
+/** HTTP routes of the exchange gateway: the provider endpoint, the hub relay, and caseworker requests. */
+import { Type, type Static } from 'typebox';
+import { InputError } from '../../core/errors.ts';
+import { actorName } from '../../identity/index.ts';
 import type { Server } from '../../node/http/build-server.ts';
+import { errorResponses, IdParams } from '../../node/http/schemas.ts';
 import type { NodeContext } from '../../node/open-node.ts';
+import type { ExchangeOutcome, ExchangeRequest } from '../requester.ts';
 
-export async function registerExchangeRoutes(_app: Server, _node: NodeContext): Promise<void> {}
+const Jws = Type.Object(
+  { payload: Type.String(), protected: Type.String(), signature: Type.String() },
+  { $id: 'FlattenedJws', description: 'A flattened JWS (RFC 7515 §7.2.2) over RFC 8785 canonical JSON.' },
+);
+
+const NodeCode = Type.String({ pattern: '^(\\d{6}|[A-Za-z0-9]{2,32})$' });
+const FieldName = Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_]{0,62}$' });
+
+const RequestBody = Type.Object(
+  {
+    to: NodeCode,
+    op: Type.Union([Type.Literal('query'), Type.Literal('verify')]),
+    agreement: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{1,99}@[1-9][0-9]{0,8}$', description: '<agreement id>@<version>' }),
+    item: Type.String({ minLength: 1, maxLength: 100 }),
+    purpose: Type.String({ minLength: 1, maxLength: 100 }),
+    case: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    dataset: Type.String({ minLength: 3, maxLength: 100 }),
+    key: Type.Record(FieldName, Type.String({ minLength: 1, maxLength: 256 }), { minProperties: 1, maxProperties: 4 }),
+    fields: Type.Optional(Type.Array(FieldName, { minItems: 1, maxItems: 64, uniqueItems: true })),
+    predicate: Type.Optional(Type.Object({ field: FieldName, equals: Type.String({ maxLength: 256 }) }, { additionalProperties: false })),
+    route: Type.Optional(Type.Union([Type.Literal('bridge'), Type.Literal('radial')])),
+    async: Type.Optional(Type.Boolean({ description: 'Queue in the outbox and deliver with retries instead of waiting.' })),
+  },
+  { additionalProperties: false },
+);
+
+const OutboundSchema = Type.Object({
+  id: Type.String(),
+  to: Type.String(),
+  op: Type.String(),
+  agreement: Type.String(),
+  route: Type.String(),
+  operator: Type.String(),
+  status: Type.String(),
+  attempts: Type.Integer(),
+  nextAttemptAt: Type.String(),
+  lastError: Type.Union([Type.String(), Type.Null()]),
+  answer: Type.Unknown(),
+  createdAt: Type.String(),
+  finishedAt: Type.Union([Type.String(), Type.Null()]),
+});
+
+const OutcomeSchema = Type.Object({
+  id: Type.String(),
+  route: Type.String(),
+  status: Type.String(),
+  decision: Type.Object({ agreement: Type.String(), clause: Type.String(), code: Type.Optional(Type.String()), reason: Type.String() }),
+  records: Type.Optional(Type.Array(Type.Record(Type.String(), Type.Unknown()))),
+  result: Type.Optional(Type.Boolean()),
+  evidence: Type.Ref('FlattenedJws'),
+  timings: Type.Object({ sent: Type.String(), answered: Type.String() }),
+});
+
+/** Turns the API request into the gateway's request, checking the operation's fields. */
+export function toExchangeRequest(body: Static<typeof RequestBody>, operator: string): ExchangeRequest {
+  const common = { to: body.to, agreement: body.agreement, item: body.item, purpose: body.purpose, operator, route: body.route ?? 'bridge', ...(body.case ? { case: body.case } : {}) };
+  if (body.op === 'query') {
+    if (!body.fields) throw new InputError('A query names the fields it needs.', { path: 'fields' });
+    if (body.predicate) throw new InputError('A query has no predicate; use op verify for a yes/no question.', { path: 'predicate' });
+    return { ...common, op: 'query', body: { dataset: body.dataset, key: body.key, fields: body.fields } };
+  }
+  if (body.fields) throw new InputError('A verify request returns no fields; give a predicate or nothing.', { path: 'fields' });
+  return { ...common, op: 'verify', body: { dataset: body.dataset, key: body.key, ...(body.predicate ? { predicate: body.predicate } : {}) } };
+}
+
+/** The outcome as the API returns it. */
+export function presentOutcome(outcome: ExchangeOutcome) {
+  const body = outcome.answer.body;
+  return {
+    id: outcome.id,
+    route: outcome.route,
+    status: outcome.answer.status,
+    decision: outcome.answer.decision,
+    ...(body && 'records' in body ? { records: [...body.records] } : {}),
+    ...(body && 'result' in body ? { result: body.result } : {}),
+    evidence: outcome.evidence,
+    timings: outcome.timings,
+  };
+}
+
+export async function registerExchangeRoutes(app: Server, node: NodeContext): Promise<void> {
+  app.addSchema(Jws);
+  const envelopeLimit = node.config.exchange.maxEnvelopeBytes;
+
+  app.post(
+    '/api/v1/exchange/messages',
+    {
+      bodyLimit: envelopeLimit,
+      config: { access: { auth: 'public' } },
+      schema: {
+        tags: ['exchange'],
+        summary: 'Receive a signed envelope from a member (authenticated by its signature, not a token)',
+        body: Type.Unknown({ description: 'A flattened JWS whose payload is the exchange message.' }),
+        response: { 200: Type.Object({ answer: Type.Ref('FlattenedJws') }), ...errorResponses(400, 401, 403, 404, 409, 413, 503) },
+      },
+    },
+    async (request, reply) => {
+      const result = await node.exchange.receive(request.body);
+      return reply.status(result.status as 200).send(result.body as never);
+    },
+  );
+
+  app.post(
+    '/api/v1/exchange/relay',
+    {
+      bodyLimit: envelopeLimit,
+      config: { access: { auth: 'public' } },
+      schema: {
+        tags: ['exchange'],
+        summary: 'Hub only: check and forward a radial envelope whose body is sealed for the recipient',
+        body: Type.Unknown({ description: 'A flattened JWS whose payload is the exchange message, with `via` = the hub.' }),
+        response: { 200: Type.Object({ answer: Type.Ref('FlattenedJws') }), ...errorResponses(400, 401, 403, 404, 409, 413, 503) },
+      },
+    },
+    async (request, reply) => {
+      const result = await node.exchange.relay(request.body);
+      return reply.status(result.status as 200).send(result.body as never);
+    },
+  );
+
+  app.post(
+    '/api/v1/exchange/requests',
+    {
+      config: { access: { permission: 'exchange.request' } },
+      schema: {
+        tags: ['exchange'],
+        summary: 'Ask a partner for data under an agreement (query) or a yes/no answer (verify)',
+        security: [{ bearer: [] }],
+        body: RequestBody,
+        response: { 200: OutcomeSchema, 202: OutboundSchema, ...errorResponses(400, 401, 403, 404, 409, 503) },
+      },
+    },
+    async (request, reply) => {
+      const exchangeRequest = toExchangeRequest(request.body, actorName(request.principal!));
+      if (request.body.async) return reply.status(202).send(await node.exchange.enqueue(exchangeRequest));
+      return reply.status(200).send(presentOutcome(await node.exchange.request(exchangeRequest)));
+    },
+  );
+
+  app.get(
+    '/api/v1/exchange/requests',
+    {
+      config: { access: { permission: 'exchange.request' } },
+      schema: {
+        tags: ['exchange'],
+        summary: 'Requests queued in the outbox, newest first',
+        security: [{ bearer: [] }],
+        querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })) }, { additionalProperties: false }),
+        response: { 200: Type.Object({ requests: Type.Array(OutboundSchema) }), ...errorResponses(401, 403) },
+      },
+    },
+    async (request) => ({ requests: await node.exchange.listOutbound(request.query.limit) }),
+  );
+
+  app.get(
+    '/api/v1/exchange/requests/:id',
+    {
+      config: { access: { permission: 'exchange.request' } },
+      schema: {
+        tags: ['exchange'],
+        summary: 'One queued request and, once delivered, its answer',
+        security: [{ bearer: [] }],
+        params: IdParams,
+        response: { 200: OutboundSchema, ...errorResponses(401, 403, 404) },
+      },
+    },
+    async (request) => node.exchange.outbound(request.params.id),
+  );
+}

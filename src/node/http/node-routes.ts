@@ -15,7 +15,7 @@ const KeySchema = Type.Object({
   kid: Type.String(),
   id: Type.String(),
   suite: Type.Union([Type.Literal('intl'), Type.Literal('sm')]),
-  use: Type.Union([Type.Literal('sign'), Type.Literal('encrypt'), Type.Literal('session')]),
+  use: Type.Union([Type.Literal('sign'), Type.Literal('encrypt')]),
   status: Type.Union([Type.Literal('active'), Type.Literal('retired')]),
   publicKey: Type.Union([Type.String(), Type.Null()]),
   createdAt: Type.String(),
@@ -107,7 +107,11 @@ export async function registerNodeRoutes(app: Server, node: NodeContext): Promis
         response: { 200: Type.Object({ keys: Type.Array(KeySchema) }) },
       },
     },
-    async () => ({ keys: (await node.keyring.list()).filter((key) => key.use !== 'session') }),
+    async () => ({
+      keys: (await node.keyring.list()).filter(
+        (key): key is typeof key & { use: 'sign' | 'encrypt' } => key.use === 'sign' || key.use === 'encrypt',
+      ),
+    }),
   );
 
   app.post(
@@ -126,7 +130,8 @@ export async function registerNodeRoutes(app: Server, node: NodeContext): Promis
       },
     },
     async (request) => {
-      return node.keyring.rotate(actorName(request.principal!), request.body.use);
+      const key = await node.keyring.rotate(actorName(request.principal!), request.body.use);
+      return { ...key, use: request.body.use };
     },
   );
 

@@ -1,0 +1,208 @@
+/**
+ * The persistent outbox: requests that must not be lost wait here and are delivered with retries
+ * and exponential back-off. Each attempt re-signs the same message (same id) with a fresh time; the
+ * provider's idempotency returns the stored answer if an earlier attempt got through.
+ */
+import type { Clock } from '../core/clock.ts';
+import { NotFoundError, toTongbanError } from '../core/errors.ts';
+import { claimLock } from '../store/dialect.ts';
+import type { NodeCore } from '../node/node-core.ts';
+import type { ExchangeOutboundTable } from './store/tables.ts';
+import type { ExchangeRequest, Requester } from './requester.ts';
+
+/** A queued request as staff see it. */
+export interface OutboundRequest {
+  readonly id: string;
+  readonly to: string;
+  readonly op: string;
+  readonly agreement: string;
+  readonly route: 'bridge' | 'radial';
+  readonly operator: string;
+  readonly status: ExchangeOutboundTable['status'];
+  readonly attempts: number;
+  readonly nextAttemptAt: string;
+  readonly lastError: string | null;
+  readonly answer: unknown;
+  readonly createdAt: string;
+  readonly finishedAt: string | null;
+}
+
+/** How long a claimed row stays with one process before another may take it over. */
+const claimMs = 60_000;
+const pollMs = 500;
+const batch = 10;
+
+/** Back-off before attempt n+1: 2^n seconds, at most an hour, with ±20 % jitter so retries spread out. */
+export function backoffMs(attempts: number, random: () => number = Math.random): number {
+  const base = Math.min(2 ** attempts * 1000, 3_600_000);
+  return Math.round(base * (0.8 + 0.4 * random()));
+}
+
+function toOutbound(row: ExchangeOutboundTable): OutboundRequest {
+  return {
+    id: row.id,
+    to: row.to_node,
+    op: row.op,
+    agreement: row.agreement,
+    route: row.route,
+    operator: row.operator,
+    status: row.status,
+    attempts: row.attempts,
+    nextAttemptAt: row.next_attempt_at,
+    lastError: row.last_error,
+    answer: row.answer ? (JSON.parse(row.answer) as unknown) : null,
+    createdAt: row.created_at,
+    finishedAt: row.finished_at,
+  };
+}
+
+export function createOutbox(core: NodeCore, requester: Requester) {
+  const { store, events, config } = core;
+  const clock: Clock = core.clock;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<number> | undefined;
+
+  async function enqueue(request: ExchangeRequest): Promise<OutboundRequest> {
+    const prepared = requester.prepare(request);
+    const now = clock.now().toISOString();
+    const row: ExchangeOutboundTable = {
+      id: prepared.message.id,
+      to_node: prepared.message.to,
+      op: prepared.message.op,
+      agreement: prepared.message.agreement,
+      route: prepared.route,
+      operator: request.operator,
+      envelope: JSON.stringify(prepared.message),
+      status: 'queued',
+      attempts: 0,
+      next_attempt_at: now,
+      locked_until: null,
+      last_error: null,
+      answer: null,
+      created_at: now,
+      finished_at: null,
+    };
+    await store.db.transaction().execute(async (trx) => {
+      await trx.insertInto('exchange_outbound').values(row).execute();
+      await events.append(trx, [
+        {
+          type: 'exchange.queued',
+          actor: request.operator,
+          outcome: 'success',
+          details: { id: row.id, to: row.to_node, op: row.op, agreement: row.agreement, route: row.route },
+        },
+      ]);
+    });
+    return toOutbound(row);
+  }
+
+  /** Claims due rows for this process; on PostgreSQL concurrent workers never claim the same row. */
+  async function claim(): Promise<ExchangeOutboundTable[]> {
+    const now = clock.now();
+    return store.db.transaction().execute(async (trx) => {
+      const due = await claimLock(
+        trx
+          .selectFrom('exchange_outbound')
+          .select('id')
+          .where((eb) =>
+            eb.or([
+              eb.and([eb('status', '=', 'queued'), eb('next_attempt_at', '<=', now.toISOString())]),
+              eb.and([eb('status', '=', 'delivering'), eb('locked_until', '<', now.toISOString())]),
+            ]),
+          )
+          .orderBy('next_attempt_at')
+          .limit(batch),
+        store.dialect,
+      ).execute();
+      if (due.length === 0) return [];
+      return trx
+        .updateTable('exchange_outbound')
+        .set((eb) => ({
+          status: 'delivering',
+          locked_until: new Date(now.getTime() + claimMs).toISOString(),
+          attempts: eb('attempts', '+', 1),
+        }))
+        .where('id', 'in', due.map((row) => row.id))
+        .returningAll()
+        .execute();
+    });
+  }
+
+  async function deliver(row: ExchangeOutboundTable): Promise<void> {
+    const message = JSON.parse(row.envelope) as Parameters<Requester['attempt']>[0]['message'];
+    const finish = async (patch: Partial<ExchangeOutboundTable>, event: { type: string; outcome: 'success' | 'failure' | 'denied'; details: Record<string, unknown> }) => {
+      await store.db.transaction().execute(async (trx) => {
+        await trx.updateTable('exchange_outbound').set(patch).where('id', '=', row.id).execute();
+        await events.append(trx, [{ type: event.type, actor: row.operator, outcome: event.outcome, details: { id: row.id, to: row.to_node, attempts: row.attempts, ...event.details } }]);
+      });
+    };
+    try {
+      const outcome = await requester.attempt({ message, route: row.route, url: requester.urlFor(row.to_node, row.route) });
+      await finish(
+        { status: 'answered', locked_until: null, last_error: null, answer: JSON.stringify({ answer: outcome.answer, evidence: outcome.evidence }), finished_at: clock.now().toISOString() },
+        { type: 'exchange.delivered', outcome: 'success', details: { answerId: outcome.answer.id, clause: outcome.answer.decision.clause } },
+      );
+    } catch (error) {
+      const refusal = toTongbanError(error);
+      const now = clock.now();
+      if (!refusal.retryable) {
+        await finish(
+          { status: 'denied', locked_until: null, last_error: refusal.code, answer: JSON.stringify(refusal.toBody()), finished_at: now.toISOString() },
+          { type: 'exchange.delivered', outcome: 'denied', details: { code: refusal.code, clause: refusal.details?.clause ?? null } },
+        );
+      } else if (row.attempts >= config.exchange.outboxMaxAttempts) {
+        await finish(
+          { status: 'failed', locked_until: null, last_error: refusal.code, finished_at: now.toISOString() },
+          { type: 'exchange.delivery_failed', outcome: 'failure', details: { code: refusal.code } },
+        );
+      } else {
+        await store.db
+          .updateTable('exchange_outbound')
+          .set({ status: 'queued', locked_until: null, last_error: refusal.code, next_attempt_at: new Date(now.getTime() + backoffMs(row.attempts)).toISOString() })
+          .where('id', '=', row.id)
+          .execute();
+      }
+    }
+  }
+
+  /** Delivers whatever is due now; returns how many rows it attempted. */
+  async function runOnce(): Promise<number> {
+    const rows = await claim();
+    for (const row of rows) await deliver(row);
+    return rows.length;
+  }
+
+  function tick(): void {
+    if (running) return;
+    running = runOnce()
+      .catch(() => 0)
+      .finally(() => {
+        running = undefined;
+      });
+  }
+
+  return {
+    enqueue,
+    runOnce,
+    async get(id: string): Promise<OutboundRequest> {
+      const row = await store.db.selectFrom('exchange_outbound').selectAll().where('id', '=', id).executeTakeFirst();
+      if (!row) throw new NotFoundError(`No outgoing request ${id}.`, { id });
+      return toOutbound(row);
+    },
+    async list(limit = 50): Promise<OutboundRequest[]> {
+      const rows = await store.db.selectFrom('exchange_outbound').selectAll().orderBy('created_at', 'desc').limit(Math.min(limit, 500)).execute();
+      return rows.map(toOutbound);
+    },
+    start(): void {
+      timer ??= setInterval(tick, pollMs);
+      timer.unref();
+    },
+    async stop(): Promise<void> {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+      await running;
+    },
+  };
+}
+
+export type Outbox = ReturnType<typeof createOutbox>;

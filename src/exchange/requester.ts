@@ -1,0 +1,212 @@
+/**
+ * The requester side of an exchange: builds and signs the envelope, sends it to the partner
+ * (bridge) or through the hub (radial, body sealed for the partner), and checks the signed answer.
+ */
+import { errorCodes, TongbanError, toTongbanError, type ErrorCode } from '../core/errors.ts';
+import { newId } from '../core/ids.ts';
+import { signJws, type FlattenedJws } from '../crypto/index.ts';
+import type { DirectoryService } from '../directory/index.ts';
+import type { NodeCore } from '../node/node-core.ts';
+import { isSealed, type Answer, type Message, type QueryBody, type VerifyBody } from './domain/message.ts';
+import { asFlattenedJws, peekPayload, requestHash, subjectHashOf, verifyFromMember } from './gateway.ts';
+import { openBody, sealBody } from './sealing.ts';
+
+export type Route = 'bridge' | 'radial';
+
+/** What a caseworker (or a system) asks a partner for. */
+export interface ExchangeRequest {
+  readonly to: string;
+  readonly op: 'query' | 'verify';
+  /** `<agreement id>@<version>`. */
+  readonly agreement: string;
+  readonly item: string;
+  readonly purpose: string;
+  readonly case?: string;
+  /** Who the node vouches for: `staff:<id>`, `token:<id>`, `system`. */
+  readonly operator: string;
+  readonly body: QueryBody | VerifyBody;
+  readonly route?: Route;
+}
+
+/** A verified answer. */
+export interface ExchangeOutcome {
+  readonly id: string;
+  readonly route: Route;
+  readonly answer: Answer & { readonly body?: { readonly records: readonly Record<string, unknown>[] } | { readonly result: boolean } };
+  /** The provider's signed answer, kept as evidence. */
+  readonly evidence: FlattenedJws;
+  readonly timings: { readonly sent: string; readonly answered: string };
+}
+
+/** A message ready to send: built once, signed afresh (new `ts`) on every attempt. */
+export interface PreparedMessage {
+  readonly message: Omit<Message, 'ts'>;
+  readonly route: Route;
+  readonly url: string;
+}
+
+export function createRequester(core: NodeCore, directory: DirectoryService) {
+  const { clock, config, info } = core;
+
+  /** Where a message to `to` goes: the partner itself (bridge) or the hub's relay (radial). */
+  function urlFor(to: string, route: Route): string {
+    directory.assertUsable();
+    if (route === 'radial') {
+      const hub = directory.hub();
+      if (!hub) throw new TongbanError('directory_unavailable', 'No hub is known, so a radial request cannot be relayed.');
+      return `${hub.endpoint}/api/v1/exchange/relay`;
+    }
+    const partner = directory.member(to);
+    if (!partner) throw new TongbanError('member_unknown', `Node ${to} is not a member of the federation.`, { to });
+    return `${partner.endpoint}/api/v1/exchange/messages`;
+  }
+
+  /** Builds the message: checks the partner, seals the body for radial. */
+  function prepare(request: ExchangeRequest): PreparedMessage {
+    directory.assertUsable();
+    const partner = directory.member(request.to);
+    if (!partner) throw new TongbanError('member_unknown', `Node ${request.to} is not a member of the federation.`, { to: request.to });
+    if (partner.status !== 'active') {
+      throw new TongbanError('member_suspended', `Node ${request.to} is suspended in the federation directory.`, { to: request.to });
+    }
+    const route = request.route ?? 'bridge';
+    const id = newId();
+    let url = `${partner.endpoint}/api/v1/exchange/messages`;
+    let via: string | undefined;
+    let body: Message['body'] = request.body;
+    if (route === 'radial') {
+      const hub = directory.hub();
+      if (!hub) throw new TongbanError('directory_unavailable', 'No hub is known, so a radial request cannot be relayed.');
+      via = hub.code;
+      url = `${hub.endpoint}/api/v1/exchange/relay`;
+      body = sealBody(directory, request.to, request.body, id, 'request');
+    }
+    const message: Omit<Message, 'ts'> = {
+      id,
+      from: info.code,
+      to: request.to,
+      ...(via ? { via } : {}),
+      op: request.op,
+      agreement: request.agreement,
+      item: request.item,
+      purpose: request.purpose,
+      ...(request.case ? { case: request.case } : {}),
+      operator: request.operator,
+      body,
+    };
+    return { message, route, url };
+  }
+
+  /** One attempt: signs with a fresh time, posts, and verifies what comes back. */
+  async function attempt(prepared: PreparedMessage): Promise<ExchangeOutcome> {
+    const sent = clock.now();
+    const message: Message = { ...prepared.message, ts: sent.toISOString() } as Message;
+    const envelope = signJws(message, await core.keyring.signer());
+    let response: Response;
+    try {
+      response = await core.fetch(prepared.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(envelope),
+        signal: AbortSignal.timeout(config.exchange.requestTimeoutMs),
+      });
+    } catch (error) {
+      throw new TongbanError('partner_unreachable', `Node ${message.to} did not answer: ${(error as Error).message}.`, { to: message.to, url: prepared.url });
+    }
+    let payload: unknown;
+    try {
+      payload = await response.json();
+    } catch {
+      throw new TongbanError('answer_invalid', `Node ${message.to} answered HTTP ${response.status} without JSON.`, { status: response.status });
+    }
+    const answered = clock.now();
+    if (response.status === 200) {
+      const evidence = asFlattenedJws((payload as { answer?: unknown }).answer);
+      const answer = await checkAnswer(evidence, message);
+      return { id: message.id, route: prepared.route, answer, evidence, timings: { sent: sent.toISOString(), answered: answered.toISOString() } };
+    }
+    throw await refusalFrom(payload, response.status, message);
+  }
+
+  /** Verifies the signed answer and opens a sealed body. */
+  async function checkAnswer(evidence: FlattenedJws, message: Message): Promise<ExchangeOutcome['answer']> {
+    const answer = peekPayload(evidence) as Answer;
+    try {
+      if (typeof answer !== 'object' || answer === null || answer.type !== 'tongban.answer') throw new Error('not an answer');
+      verifyFromMember(directory, evidence, message.to, new Date(answer.ts));
+    } catch (error) {
+      throw new TongbanError('answer_invalid', `The answer from ${message.to} does not verify: ${(error as Error).message}`, { to: message.to });
+    }
+    if (answer.inReplyTo !== message.id || answer.from !== message.to || answer.to !== info.code) {
+      throw new TongbanError('answer_invalid', `The answer from ${message.to} is not an answer to message ${message.id}.`, { id: message.id });
+    }
+    if (answer.body && isSealed(answer.body)) {
+      const opened = (await openBody(core.keyring, answer.body, { id: message.id, to: info.code }, 'answer')) as ExchangeOutcome['answer']['body'];
+      return { ...answer, body: opened } as ExchangeOutcome['answer'];
+    }
+    return answer as ExchangeOutcome['answer'];
+  }
+
+  /** Turns a partner's error answer into our error, keeping the clause; a signed denial is verified. */
+  async function refusalFrom(payload: unknown, status: number, message: Message): Promise<TongbanError> {
+    const body = (payload ?? {}) as { code?: unknown; message?: unknown; details?: Record<string, unknown> };
+    const code: ErrorCode = typeof body.code === 'string' && body.code in errorCodes ? (body.code as ErrorCode) : 'answer_invalid';
+    const details: Record<string, unknown> = { ...(body.details ?? {}), partner: message.to, httpStatus: status };
+    if (body.details?.answer !== undefined) {
+      try {
+        const answer = await checkAnswer(asFlattenedJws(body.details.answer), message);
+        details.clause = answer.decision.clause;
+        details.agreement = answer.decision.agreement;
+      } catch (error) {
+        return toTongbanError(error);
+      }
+    }
+    const text = typeof body.message === 'string' ? body.message : `Node ${message.to} refused the request (HTTP ${status}).`;
+    return new TongbanError(code, text, details);
+  }
+
+  /** Sends a request now and records it; throws the partner's refusal with its code and clause. */
+  async function send(request: ExchangeRequest): Promise<ExchangeOutcome> {
+    const prepared = prepare(request);
+    const subjectKey = await core.keyring.subjectKey();
+    const facts = {
+      id: prepared.message.id,
+      to: request.to,
+      via: prepared.message.via ?? null,
+      op: request.op,
+      agreement: request.agreement,
+      item: request.item,
+      purpose: request.purpose,
+      case: request.case ?? null,
+      operator: request.operator,
+      dataset: request.body.dataset,
+      fields: request.op === 'query' ? (request.body as QueryBody).fields : [],
+      requestHash: requestHash({ ...prepared.message, ts: '' } as Message),
+    };
+    try {
+      const outcome = await attempt(prepared);
+      await core.events.record({
+        type: 'exchange.requested',
+        actor: request.operator,
+        outcome: outcome.answer.status === 'ok' ? 'success' : 'denied',
+        subjectHash: subjectHashOf(subjectKey, request.body.key),
+        details: { ...facts, route: prepared.route, answerId: outcome.answer.id, clause: outcome.answer.decision.clause, timings: outcome.timings },
+      });
+      return outcome;
+    } catch (error) {
+      const refusal = toTongbanError(error);
+      await core.events.record({
+        type: 'exchange.requested',
+        actor: request.operator,
+        outcome: refusal.kind === 'not_allowed' ? 'denied' : 'failure',
+        subjectHash: subjectHashOf(subjectKey, request.body.key),
+        details: { ...facts, route: prepared.route, code: refusal.code, clause: refusal.details?.clause ?? null },
+      });
+      throw error;
+    }
+  }
+
+  return { prepare, attempt, send, urlFor };
+}
+
+export type Requester = ReturnType<typeof createRequester>;
