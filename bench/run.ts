@@ -13,6 +13,7 @@ interface BenchModule {
 const suites: Readonly<Record<string, () => Promise<BenchModule>>> = {
   crypto: () => import('./crypto.ts'),
   store: () => import('./store.ts'),
+  catalog: () => import('./catalog.ts'),
 };
 
 /** Picks the suites the arguments name, in the order given; no arguments means every suite. */

@@ -80,9 +80,12 @@ export const errorCodes = {
   member_unknown: { kind: 'not_found', retryable: false, description: 'The node code is not a member of the federation directory.' },
   member_suspended: { kind: 'not_allowed', retryable: false, description: 'The member is suspended in the federation directory.' },
   application_pending: { kind: 'conflict', retryable: false, description: 'A membership application for this node is already waiting for the hub.' },
+  directory_rollback: { kind: 'conflict', retryable: false, description: 'The hub served a directory older than (or different from) the version this node already verified; it was refused.' },
+  anchor_mismatch: { kind: 'authentication', retryable: false, description: 'The hub\'s anchor key does not have the fingerprint the operator gave; confirm it with the hub operator before joining.' },
   // federation: catalogue
   dataset_unknown: { kind: 'not_found', retryable: false, description: 'The dataset is not in this node\'s resource catalogue.' },
   import_invalid: { kind: 'input', retryable: false, description: 'The import file cannot be read: wrong format, encoding or columns.' },
+  dataset_has_data: { kind: 'conflict', retryable: false, description: 'The change would alter the columns of a dataset that holds imported rows; clear its data first.' },
   // federation: agreements and policy
   agreement_invalid: { kind: 'input', retryable: false, description: 'The agreement document does not match the agreement schema; details.path points at the fault.' },
   agreement_unknown: { kind: 'not_found', retryable: false, description: 'No agreement with this id and version is known here.' },

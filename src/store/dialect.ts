@@ -84,3 +84,14 @@ export function storedBoolean(dialect: DialectName, value: boolean): boolean | n
 export function claimLock<Q extends { forUpdate(): Q; skipLocked(): Q }>(query: Q, dialect: DialectName): Q {
   return dialect === 'postgres' ? query.forUpdate().skipLocked() : query;
 }
+
+/**
+ * Whether an error is a unique-key violation, so a race between two inserts ends as a conflict
+ * rather than an internal error. SQLite (better-sqlite3) reports extended result codes for UNIQUE
+ * and PRIMARY KEY constraints; PostgreSQL (pg) SQLSTATE 23505, unique_violation.
+ */
+export function isUniqueViolation(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null || !('code' in error)) return false;
+  const code = (error as { code: unknown }).code;
+  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === '23505';
+}

@@ -24,6 +24,9 @@ const migrations: ReadonlyArray<readonly [string, DialectMigration]> = [
   ['0005-exchange', exchange],
 ];
 
+/** The names of every migration this build knows, in order. */
+export const migrationNames: readonly string[] = migrations.map(([name]) => name);
+
 const migrationTable = 'schema_migrations';
 const migrationLockTable = 'schema_migrations_lock';
 

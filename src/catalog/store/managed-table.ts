@@ -1,0 +1,131 @@
+/**
+ * Node-managed dataset tables: one real table per dataset with typed columns from its items and
+ * an index on its key fields. Identifiers are always quoted by Kysely and values always bound;
+ * item names are checked against `^[A-Za-z][A-Za-z0-9_]{0,62}$` before they get here.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { storedBoolean, valueColumnType, type DialectName } from '../../store/dialect.ts';
+import type { Db } from '../../store/open-store.ts';
+import type { InformationItem } from '../domain/dataset.ts';
+import { fromStored, type RecordValue } from '../domain/record-values.ts';
+
+/** Tables whose names are only known at run time. */
+type DynamicTables = Record<string, Record<string, unknown>>;
+
+/** The same database seen with dataset tables, whose names and columns are data. */
+export function dynamic(db: Db | Kysely<DynamicTables>): Kysely<DynamicTables> {
+  return db as unknown as Kysely<DynamicTables>;
+}
+
+/** Most bound parameters one INSERT may carry on both engines (SQLite allows 32766, PostgreSQL 65535). */
+const maxParameters = 30_000;
+
+/** Rows per INSERT statement for a table of `columns` columns. */
+export function rowsPerInsert(columns: number): number {
+  return Math.max(1, Math.min(1000, Math.floor(maxParameters / Math.max(1, columns))));
+}
+
+/** A staging table created for one import. */
+export interface StagingTable {
+  readonly name: string;
+}
+
+/**
+ * Creates a fresh staging table for an import into `base`. Its name (and its index's) carries a
+ * random suffix, so two imports never collide and index names stay unique after the swap.
+ */
+export async function createStagingTable(
+  db: Db,
+  dialect: DialectName,
+  base: string,
+  items: readonly InformationItem[],
+  keyFields: readonly string[],
+): Promise<StagingTable> {
+  const suffix = randomBytes(4).toString('hex');
+  const name = `${base}__s${suffix}`;
+  let builder = db.schema.createTable(name);
+  for (const item of items) builder = builder.addColumn(item.name, valueColumnType(dialect, item.type));
+  await builder.execute();
+  await db.schema.createIndex(`${base}__k${suffix}`).on(name).columns([...keyFields]).execute();
+  return { name };
+}
+
+/** Inserts checked rows (all items present, typed) into a table, in statements of bounded size. */
+export async function insertRows(
+  db: Db,
+  dialect: DialectName,
+  table: string,
+  items: readonly InformationItem[],
+  rows: readonly Readonly<Record<string, RecordValue>>[],
+): Promise<void> {
+  const booleans = items.filter((item) => item.type === 'boolean').map((item) => item.name);
+  const stored =
+    booleans.length === 0
+      ? rows
+      : rows.map((row) => {
+          const copy: Record<string, unknown> = { ...row };
+          for (const name of booleans) {
+            const value = row[name];
+            if (typeof value === 'boolean') copy[name] = storedBoolean(dialect, value);
+          }
+          return copy;
+        });
+  const chunk = rowsPerInsert(items.length);
+  for (let start = 0; start < stored.length; start += chunk) {
+    await dynamic(db).insertInto(table).values(stored.slice(start, start + chunk)).execute();
+  }
+}
+
+/** Drops a table if it exists. */
+export async function dropTable(db: Db, name: string): Promise<void> {
+  await db.schema.dropTable(name).ifExists().execute();
+}
+
+/** Makes the staging table the live one; run inside the transaction that records it. */
+export async function replaceLiveTable(trx: Db, live: string, staging: string): Promise<void> {
+  await trx.schema.dropTable(live).ifExists().execute();
+  await trx.schema.alterTable(staging).renameTo(live).execute();
+}
+
+/** Adds the staging table's rows to the live table and drops the staging table; inside a transaction. */
+export async function appendToLiveTable(trx: Db, live: string, staging: string, columns: readonly string[]): Promise<void> {
+  const tables = dynamic(trx);
+  await tables
+    .insertInto(live)
+    .columns([...columns])
+    .expression(tables.selectFrom(staging).select([...columns]))
+    .execute();
+  await trx.schema.dropTable(staging).execute();
+}
+
+/** Rows in a table. */
+export async function countRows(db: Db, table: string): Promise<number> {
+  const row = await dynamic(db)
+    .selectFrom(table)
+    .select((eb) => eb.fn.countAll<number | string>().as('count'))
+    .executeTakeFirstOrThrow();
+  return Number(row.count);
+}
+
+/**
+ * The one indexed SELECT behind every exchange query: `fields` of rows whose key fields equal
+ * `match`, at most `limit`, as JSON values.
+ */
+export async function selectRecords(
+  db: Kysely<DynamicTables>,
+  table: string,
+  items: ReadonlyMap<string, InformationItem>,
+  match: Readonly<Record<string, RecordValue>>,
+  fields: readonly string[],
+  limit: number,
+): Promise<Record<string, RecordValue>[]> {
+  let query = db.selectFrom(table).select([...fields]);
+  for (const [field, value] of Object.entries(match)) query = query.where(field, '=', value);
+  const rows = await query.limit(limit).execute();
+  return rows.map((row) => {
+    const record: Record<string, RecordValue> = {};
+    for (const field of fields) record[field] = fromStored(items.get(field)!.type, row[field]);
+    return record;
+  });
+}
