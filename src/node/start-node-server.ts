@@ -29,6 +29,8 @@ export async function startNodeServer(
     const port = typeof address === 'object' && address ? address.port : node.config.http.port;
     const host = node.config.http.host.includes(':') ? `[${node.config.http.host}]` : node.config.http.host;
     const url = `http://${host}:${port}`;
+    // With port 0 (tests, demo) the real address is known only now; the hub publishes it as its endpoint.
+    if (!node.config.http.publicUrl) await node.directory.setOwnEndpoint(url);
     node.start();
     let closed = false;
     return {

@@ -32,6 +32,12 @@ export interface TestNodeOptions {
   readonly databaseUrl?: string;
   readonly clock?: Clock;
   readonly bodyLimitBytes?: number;
+  /** Defaults to `province`; `hub` also makes the node the federation hub (role `hub`). */
+  readonly level?: 'hub' | 'ministry' | 'province' | 'prefecture' | 'county';
+  /** Defaults to `hub` for level `hub`, else `node`. */
+  readonly role?: 'node' | 'hub';
+  /** Extra dotted-path settings, e.g. `{ 'federation.graceSeconds': 600 }`. */
+  readonly overrides?: Readonly<Record<string, string | number | boolean>>;
 }
 
 /** A one-time code for a base32 secret, optionally for another moment. */
@@ -45,7 +51,8 @@ export async function startTestNode(options: TestNodeOptions = {}): Promise<Test
     dir,
     code: options.code ?? '330000',
     name: options.name ?? '浙江省',
-    level: 'province',
+    level: options.level ?? 'province',
+    ...(options.role ? { role: options.role } : {}),
     suite: options.suite ?? 'intl',
     port: 0,
     env: {},
@@ -53,7 +60,7 @@ export async function startTestNode(options: TestNodeOptions = {}): Promise<Test
     ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
   });
-  const overrides = options.bodyLimitBytes ? { 'http.bodyLimitBytes': options.bodyLimitBytes } : {};
+  const overrides = { ...options.overrides, ...(options.bodyLimitBytes ? { 'http.bodyLimitBytes': options.bodyLimitBytes } : {}) };
   const running = await startNodeServer(loadConfig({ dir, env: {}, overrides }), options.clock ? { clock: options.clock } : {});
   const call: TestNode['call'] = async (method, path, callOptions = {}) => {
     const headers: Record<string, string> = { ...callOptions.headers };

@@ -2,6 +2,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { DialectName } from '../dialect.ts';
 
+/** Creates the directory context's tables. */
 export async function up(db: Kysely<unknown>, _dialect: DialectName): Promise<void> {
   // --- hub side ---
   await db.schema
