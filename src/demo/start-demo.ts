@@ -5,8 +5,8 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadConfig } from '../config/load-config.ts';
-import { systemActor } from '../identity/index.ts';
-import { generatePassword, initNode } from '../node/init-node.ts';
+import { initNode } from '../node/init-node.ts';
+import { addStaff, joinFederation, logIn, setUpBridge, type Credentials, type StaffSession } from './federation-setup.ts';
 import { startNodeServer, type RunningNode } from '../node/start-node-server.ts';
 
 /** One member of the demo federation. */
@@ -21,7 +21,12 @@ export const demoMembers: readonly DemoMember[] = [
   { code: '100000', name: '国家政务服务平台枢纽', level: 'hub', portOffset: 0 },
   { code: '330000', name: '浙江省', level: 'province', portOffset: 1 },
   { code: '310000', name: '上海市', level: 'province', portOffset: 2 },
+  { code: '520400', name: '贵州省安顺市', level: 'prefecture', portOffset: 3 },
 ];
+
+/** The demo's bridge: 安顺 (where migrant workers come from) provides, 浙江 (where they work) asks. */
+const bridgeProvider = '520400';
+const bridgeRequester = '330000';
 
 export interface DemoAccount {
   readonly username: string;
@@ -42,6 +47,8 @@ export interface DemoOptions {
   readonly basePort: number;
   readonly host?: string;
   readonly logLevel?: string;
+  /** How many generated people the provider's datasets hold. */
+  readonly people?: number;
 }
 
 /** Creates fresh demo nodes under `dir` and serves them all; close them with `stopDemo`. */
@@ -67,34 +74,46 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemoNode[]
       const accounts: DemoAccount[] = [
         { username: init.admin.username, roles: ['admin'], password: init.admin.password, totpSecret: init.admin.secondFactor.secret },
       ];
-      if (member.level !== 'hub') {
-        for (const [username, roles] of [
-          ['caseworker', ['caseworker']],
-          ['steward', ['steward']],
-          ['agreements', ['agreements']],
-          ['auditor', ['auditor']],
-        ] as const) {
-          const password = generatePassword();
-          const created = await running.node.identity.createAccount(systemActor, {
-            username,
-            displayName: username,
-            roles: [...roles],
-            password,
-          });
-          accounts.push({
-            username,
-            roles,
-            password,
-            ...(created.secondFactor ? { totpSecret: created.secondFactor.secret } : {}),
-          });
-        }
-      }
       started.push({ member, url: running.url, accounts, running });
+    }
+
+    // The federation is built through the nodes' own APIs, as operators would build it.
+    const admin = async (node: RunningDemoNode) => {
+      const credentials = node.accounts[0]!;
+      return logIn(node.url, { username: credentials.username, password: credentials.password, ...(credentials.totpSecret ? { totpSecret: credentials.totpSecret } : {}) });
+    };
+    const byCode = (code: string) => started.find((node) => node.member.code === code)!;
+    const admins = new Map<string, StaffSession>();
+    for (const node of started) admins.set(node.member.code, await admin(node));
+    await joinFederation(admins.get('100000')!, started.filter((node) => node.member.level !== 'hub').map((node) => admins.get(node.member.code)!));
+    const bridge = await setUpBridge(admins.get(bridgeProvider)!, admins.get(bridgeRequester)!, { people: options.people ?? 500 });
+    addAccounts(byCode(bridgeProvider), bridge.provider.credentials);
+    addAccounts(byCode(bridgeRequester), bridge.requester.credentials);
+    for (const node of started.filter((candidate) => candidate.member.level !== 'hub')) {
+      const session = admins.get(node.member.code)!;
+      const existing = new Set(node.accounts.map((account) => account.username));
+      for (const [username, roles] of [
+        ['caseworker', ['caseworker']],
+        ['steward', ['steward']],
+        ['agreements', ['agreements']],
+        ['auditor', ['auditor']],
+      ] as const) {
+        if (existing.has(username)) continue;
+        const created = await addStaff(session, username, roles);
+        addAccounts(node, { [username]: created.credentials });
+      }
     }
     return started;
   } catch (error) {
     await stopDemo(started);
     throw error;
+  }
+}
+
+function addAccounts(node: RunningDemoNode, credentials: Record<string, Credentials>): void {
+  const accounts = node.accounts as DemoAccount[];
+  for (const [role, account] of Object.entries(credentials)) {
+    accounts.push({ username: account.username, roles: [role], password: account.password, ...(account.totpSecret ? { totpSecret: account.totpSecret } : {}) });
   }
 }
 
