@@ -14,6 +14,7 @@ const suites: Readonly<Record<string, () => Promise<BenchModule>>> = {
   crypto: () => import('./crypto.ts'),
   store: () => import('./store.ts'),
   catalog: () => import('./catalog.ts'),
+  exchange: () => import('./exchange.ts'),
 };
 
 /** Picks the suites the arguments name, in the order given; no arguments means every suite. */

@@ -1,8 +1,11 @@
 /**
  * Load generator for the exchange benchmark, run as its own process so it does not share a CPU
- * budget with either node: `node --import tsx bench/support/load.ts '<json options>'`.
- * Prints one JSON line: throughput, latency percentiles, errors.
+ * budget with either node: `node --import tsx bench/support/load.ts '<json options>'`, or
+ * `... load.ts @options.json` when the options (thousands of bodies) are too long for one argument.
+ * An optional warm-up runs first and is discarded. Prints one JSON line: throughput, latency
+ * percentiles, errors of the measured run.
  */
+import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 
 interface LoadOptions {
@@ -11,25 +14,33 @@ interface LoadOptions {
   readonly headers?: Record<string, string>;
   readonly connections: number;
   readonly durationSeconds: number;
+  readonly warmupSeconds?: number;
 }
 
-const options = JSON.parse(process.argv[2] ?? '{}') as LoadOptions;
+const argument = process.argv[2] ?? '{}';
+const options = JSON.parse(argument.startsWith('@') ? readFileSync(argument.slice(1), 'utf8') : argument) as LoadOptions;
 let next = 0;
-const result = await autocannon({
-  url: options.url,
-  method: 'POST',
-  connections: options.connections,
-  duration: options.durationSeconds,
-  headers: { 'content-type': 'application/json', ...options.headers },
-  requests: [
-    {
-      setupRequest: (request) => {
-        const body = options.bodies[next++ % options.bodies.length]!;
-        return { ...request, body };
+
+function load(durationSeconds: number): Promise<autocannon.Result> {
+  return autocannon({
+    url: options.url,
+    method: 'POST',
+    connections: options.connections,
+    duration: durationSeconds,
+    headers: { 'content-type': 'application/json', ...options.headers },
+    requests: [
+      {
+        setupRequest: (request) => {
+          const body = options.bodies[next++ % options.bodies.length]!;
+          return { ...request, body };
+        },
       },
-    },
-  ],
-});
+    ],
+  });
+}
+
+if (options.warmupSeconds) await load(options.warmupSeconds);
+const result = await load(options.durationSeconds);
 process.stdout.write(
     `${JSON.stringify({
       requestsPerSecond: result.requests.average,

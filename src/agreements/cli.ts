@@ -94,9 +94,6 @@ function explanationText(explanation: Explanation): string {
 
 /** Adds `tongban agreement …` to the command tree. */
 export function registerAgreementCommands(program: Command, output: Output): void {
-  // `--version <n>` of these commands would otherwise be taken for the program's own `--version`:
-  // program options are then recognised only before the command name (`tongban -V` still works).
-  program.enablePositionalOptions();
   const agreement = program.command('agreement').description('draft, propose, sign and activate agreements; explain decisions');
 
   const nodeCommand = (name: string, description: string) =>

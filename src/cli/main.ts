@@ -37,6 +37,8 @@ export function buildProgram(output: Output): Command {
     .description('Tongban (通办): run a node of the cross-jurisdiction data-sharing federation')
     .version(tongbanVersion, '-V, --version', 'print the version')
     .showHelpAfterError('(run with --help for usage)')
+    // Options after a command name belong to that command (e.g. `agreement show ID --version 2`).
+    .enablePositionalOptions()
     .configureOutput({
       writeOut: (text) => output.out(text.trimEnd()),
       writeErr: (text) => output.err(text.trimEnd()),
