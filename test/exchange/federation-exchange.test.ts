@@ -189,6 +189,38 @@ describe('exchange across a federation', () => {
     }
   });
 
+  test('the hub refuses to relay to a non-member, and to relay plaintext', async () => {
+    const signer = await requester.running.node.keyring.signer();
+    const relay = async (overrides: Record<string, unknown>) => {
+      const message = {
+        id: newId(),
+        ts: new Date().toISOString(),
+        from: '331083',
+        to: '999999',
+        via: '100000',
+        op: 'query',
+        agreement: bridge.agreement,
+        item: '就医结算备案',
+        purpose: 'medical-filing',
+        operator: 'system',
+        body: { sealed: { enc: 'X25519-A256GCM', kid: '999999#e-0000000000', ct: 'AAAA' } },
+        ...overrides,
+      };
+      const response = await fetch(`${hub.url}/api/v1/exchange/relay`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(signJws(message, signer)),
+      });
+      return (await response.json()) as { code: string };
+    };
+    assert.equal((await relay({})).code, 'recipient_unknown');
+    const plaintext = { dataset: '520400/social-insurance-enrolment', key: { idNumber: bridge.people[0]!.idNumber }, fields: ['name'] };
+    assert.equal((await relay({ to: '520400', body: plaintext })).code, 'envelope_invalid');
+    assert.equal((await relay({ to: '520400', via: '310000' })).code, 'not_for_this_node');
+    const refused = await hub.running.node.events.list({ type: 'exchange.relayed', limit: 1000 });
+    assert.ok(refused.some((event) => event.outcome === 'denied' && event.details.code === 'recipient_unknown'));
+  });
+
   test('a suspended requester is refused once the provider has synced', async () => {
     const session = hubAdmin;
     await session.call('POST', '/api/v1/directory/members/331083/suspend', { reason: 'test' });

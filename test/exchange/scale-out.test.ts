@@ -5,7 +5,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { loadConfig } from '../../src/config/load-config.ts';
 import { newId } from '../../src/core/ids.ts';
+import { openNode } from '../../src/node/open-node.ts';
 import { signJws } from '../../src/crypto/index.ts';
 import { joinFederation, logIn, setUpBridge, type Bridge } from '../../src/demo/federation-setup.ts';
 import { engines, freshPostgresUrl, type FreshPostgresDatabase } from '../support/databases.ts';
@@ -34,6 +36,7 @@ async function serveProcess(dir: string): Promise<{ url: string; child: ChildPro
 
 describe('a provider as two processes on one PostgreSQL database', { skip }, () => {
   let database: FreshPostgresDatabase;
+  let requesterDatabase: FreshPostgresDatabase;
   let hub: TestNode;
   let provider: TestNode;
   let requester: TestNode;
@@ -42,9 +45,10 @@ describe('a provider as two processes on one PostgreSQL database', { skip }, () 
 
   before(async () => {
     database = await freshPostgresUrl();
+    requesterDatabase = await freshPostgresUrl();
     hub = await startTestNode({ code: '100000', name: '国家枢纽', level: 'hub', role: 'hub' });
     provider = await startTestNode({ code: '520400', name: '贵州省安顺市', level: 'prefecture', databaseUrl: database.url });
-    requester = await startTestNode({ code: '331083', name: '浙江省玉环市', level: 'county' });
+    requester = await startTestNode({ code: '331083', name: '浙江省玉环市', level: 'county', databaseUrl: requesterDatabase.url });
     const admin = (node: TestNode) =>
       logIn(node.url, { username: node.init.admin.username, password: node.init.admin.password, totpSecret: node.init.admin.secondFactor.secret });
     const hubAdmin = await admin(hub);
@@ -64,6 +68,7 @@ describe('a provider as two processes on one PostgreSQL database', { skip }, () 
     await provider?.close();
     await hub?.close();
     await database?.drop();
+    await requesterDatabase?.drop();
   });
 
   test('the same message sent to both processes at once has one effect and one answer', async () => {
@@ -121,5 +126,35 @@ describe('a provider as two processes on one PostgreSQL database', { skip }, () 
     );
     const events = await provider.running.node.store.db.selectFrom('events').select('seq').orderBy('seq').execute();
     assert.deepEqual(events.map((event) => Number(event.seq)), events.map((_, index) => index));
+  });
+
+  test('outbox messages are delivered exactly once when several processes run the outbox', async () => {
+    const other = await openNode(loadConfig({ dir: requester.dir, env: {} }));
+    try {
+      const queued = [];
+      for (let index = 0; index < 10; index++) {
+        queued.push(
+          await requester.running.node.exchange.enqueue({
+            to: '520400',
+            op: 'verify',
+            agreement: bridge.agreement,
+            item: '就医结算备案',
+            purpose: 'medical-filing',
+            operator: 'system',
+            body: { dataset: '520400/social-insurance-enrolment', key: { idNumber: bridge.people[index]!.idNumber } },
+          }),
+        );
+      }
+      await Promise.all([requester.running.node.exchange.deliverDue(), other.exchange.deliverDue(), other.exchange.deliverDue()]);
+      for (const { id } of queued) {
+        const row = await requester.running.node.exchange.outbound(id);
+        assert.equal(row.status, 'answered');
+        assert.equal(row.attempts, 1, `${id} was attempted ${row.attempts} times`);
+      }
+      const delivered = await requester.running.node.events.list({ type: 'exchange.delivered', limit: 1000 });
+      for (const { id } of queued) assert.equal(delivered.filter((event) => event.details.id === id).length, 1);
+    } finally {
+      await other.close();
+    }
   });
 });
