@@ -2,7 +2,8 @@
 import type { Command } from 'commander';
 import { TOTP } from 'otpauth';
 import { InputError } from '../core/errors.ts';
-import { startDemo, stopDemo } from '../demo/start-demo.ts';
+import { generatePeople } from '../demo/people.ts';
+import { demoAgreement, demoSeed, startDemo, stopDemo } from '../demo/start-demo.ts';
 import { jsonOption } from './main.ts';
 import type { Output } from './output.ts';
 
@@ -33,6 +34,11 @@ export function registerDemoCommands(program: Command, output: Output): void {
             ]),
             '',
             'One-time codes for 2FA accounts: npx tongban demo code <2FA secret>',
+            '',
+            `Try it: 浙江省 asks 贵州省安顺市 under ${demoAgreement}, bridge or (with --radial) through the hub:`,
+            `  npx tongban exchange query --dir ${options.dir}/330000 --operator caseworker --to 520400 \\`,
+            `    --agreement ${demoAgreement} --item 就医结算备案 --purpose medical-filing \\`,
+            `    --dataset 520400/social-insurance-enrolment --key idNumber=${generatePeople(1, demoSeed)[0]!.idNumber} --fields name,insuredStatus,insuredSince`,
           ].join('\n'),
       );
       await new Promise<void>((resolveStop) => {

@@ -27,6 +27,10 @@ export const demoMembers: readonly DemoMember[] = [
 /** The demo's bridge: 安顺 (where migrant workers come from) provides, 浙江 (where they work) asks. */
 const bridgeProvider = '520400';
 const bridgeRequester = '330000';
+/** The seed of the demo's generated people, so the printout can name one of them. */
+export const demoSeed = 2026;
+/** The agreement the demo activates between 安顺 and 浙江. */
+export const demoAgreement = `agr-${bridgeProvider}-${bridgeRequester}-social-insurance@1`;
 
 export interface DemoAccount {
   readonly username: string;
@@ -86,7 +90,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemoNode[]
     const admins = new Map<string, StaffSession>();
     for (const node of started) admins.set(node.member.code, await admin(node));
     await joinFederation(admins.get('100000')!, started.filter((node) => node.member.level !== 'hub').map((node) => admins.get(node.member.code)!));
-    const bridge = await setUpBridge(admins.get(bridgeProvider)!, admins.get(bridgeRequester)!, { people: options.people ?? 500 });
+    const bridge = await setUpBridge(admins.get(bridgeProvider)!, admins.get(bridgeRequester)!, { people: options.people ?? 500, seed: demoSeed });
     addAccounts(byCode(bridgeProvider), bridge.provider.credentials);
     addAccounts(byCode(bridgeRequester), bridge.requester.credentials);
     for (const node of started.filter((candidate) => candidate.member.level !== 'hub')) {
