@@ -15,6 +15,8 @@ const suites: Readonly<Record<string, () => Promise<BenchModule>>> = {
   store: () => import('./store.ts'),
   catalog: () => import('./catalog.ts'),
   exchange: () => import('./exchange.ts'),
+  audit: () => import('./audit.ts'),
+  quality: () => import('./quality.ts'),
 };
 
 /** Picks the suites the arguments name, in the order given; no arguments means every suite. */

@@ -2,8 +2,8 @@
  * Load generator for the exchange benchmark, run as its own process so it does not share a CPU
  * budget with either node: `node --import tsx bench/support/load.ts '<json options>'`, or
  * `... load.ts @options.json` when the options (thousands of bodies) are too long for one argument.
- * An optional warm-up runs first and is discarded. Prints one JSON line: throughput, latency
- * percentiles, errors of the measured run.
+ * An optional warm-up runs first and is discarded. Prints `{"phase":"measure"}` when the measured
+ * run starts, then one JSON line: throughput, latency percentiles, errors of the measured run.
  */
 import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
@@ -40,6 +40,8 @@ function load(durationSeconds: number): Promise<autocannon.Result> {
 }
 
 if (options.warmupSeconds) await load(options.warmupSeconds);
+// Tells the parent the measured run starts now (it samples the servers' CPU time from here).
+process.stdout.write(`${JSON.stringify({ phase: 'measure' })}\n`);
 const result = await load(options.durationSeconds);
 process.stdout.write(
     `${JSON.stringify({

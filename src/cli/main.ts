@@ -12,6 +12,9 @@ import { registerDirectoryCommands } from '../directory/index.ts';
 import { registerCatalogCommands } from '../catalog/index.ts';
 import { registerAgreementCommands } from '../agreements/index.ts';
 import { registerExchangeCommands } from './exchange-commands.ts';
+import { registerAuditCommands } from '../audit/cli.ts';
+import { registerQualityCommands } from '../quality/index.ts';
+import { registerStandardsCommands } from '../standards/index.ts';
 import { createOutput, type Output } from './output.ts';
 
 /** Options every command that works on a node accepts. */
@@ -59,6 +62,9 @@ export function buildProgram(output: Output): Command {
   registerCatalogCommands(program, output);
   registerAgreementCommands(program, output);
   registerExchangeCommands(program, output);
+  registerAuditCommands(program, output);
+  registerQualityCommands(program, output);
+  registerStandardsCommands(program, output);
   registerDemoCommands(program, output);
   for (const command of program.commands) command.exitOverride();
   return program;
@@ -69,7 +75,7 @@ export async function main(argv: readonly string[], output: Output = createOutpu
   const program = buildProgram(output);
   try {
     await program.parseAsync([...argv], { from: 'user' });
-    return 0;
+    return output.failed ? 1 : 0;
   } catch (error) {
     if (error instanceof CommanderError) {
       // Help and version exit through here with code 0.

@@ -4,6 +4,9 @@ export interface Output {
   err(text: string): void;
   /** Prints `value` as JSON with `--json`, else the human text. */
   result(options: { json?: boolean }, value: unknown, human: () => string): void;
+  /** Marks the run as failed (exit 1) after printing a result, e.g. when a check found problems. */
+  fail(): void;
+  readonly failed: boolean;
 }
 
 export function createOutput(
@@ -12,11 +15,18 @@ export function createOutput(
     err: (text) => process.stderr.write(`${text}\n`),
   },
 ): Output {
+  let failed = false;
   return {
     out: write.out,
     err: write.err,
     result(options, value, human) {
       write.out(options.json ? JSON.stringify(value, null, 2) : human());
+    },
+    fail() {
+      failed = true;
+    },
+    get failed() {
+      return failed;
     },
   };
 }

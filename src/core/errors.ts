@@ -114,6 +114,7 @@ export const errorCodes = {
   partner_unreachable: { kind: 'unavailable', retryable: true, description: 'The partner node (or the hub) did not answer.' },
   answer_invalid: { kind: 'unavailable', retryable: true, description: 'The partner\'s answer is not a valid signed answer to the request.' },
   in_progress: { kind: 'conflict', retryable: true, description: 'The same message is being handled by another process; retry shortly for its answer.' },
+  audit_integrity_failed: { kind: 'conflict', retryable: false, description: 'The audit log, a checkpoint or a bundle does not verify; the report names each entry or checkpoint that disagrees.' },
   // limits
   body_too_large: { kind: 'too_large', retryable: false, description: 'The request body exceeds the size limit.' },
   rate_limited: { kind: 'rate_limited', retryable: true, description: 'Too many requests; slow down.' },

@@ -3,6 +3,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createEventLog } from '../audit/store/event-log.ts';
+import { createAuditService, type AuditService } from '../audit/index.ts';
 import { systemClock, type Clock } from '../core/clock.ts';
 import { NotFoundError } from '../core/errors.ts';
 import { createIdentityService } from '../identity/index.ts';
@@ -17,6 +18,7 @@ import { createDirectoryService, type DirectoryService } from '../directory/inde
 import { createCatalogService, type CatalogService } from '../catalog/index.ts';
 import { createAgreementService, type AgreementService } from '../agreements/index.ts';
 import { createExchangeService, type ExchangeService } from '../exchange/index.ts';
+import { createQualityService, type QualityService } from '../quality/index.ts';
 
 export type { NodeInfo } from './node-core.ts';
 
@@ -26,6 +28,8 @@ export interface NodeContext extends NodeCore {
   readonly catalog: CatalogService;
   readonly agreements: AgreementService;
   readonly exchange: ExchangeService;
+  readonly audit: AuditService;
+  readonly quality: QualityService;
   /** Starts background work: directory sync, outbox delivery. */
   start(): void;
   close(): Promise<void>;
@@ -131,7 +135,9 @@ export async function openNode(loaded: LoadedConfig, options: OpenNodeOptions = 
     const catalog = await createCatalogService(core, { directory });
     const agreements = await createAgreementService(core, { directory, catalog });
     const exchange = await createExchangeService(core, { directory, catalog, agreements });
-    const background = [directory, catalog, agreements, exchange];
+    const audit = createAuditService(core);
+    const quality = createQualityService(core, { catalog });
+    const background = [directory, catalog, agreements, exchange, audit];
     let started = false;
     return {
       ...core,
@@ -139,6 +145,8 @@ export async function openNode(loaded: LoadedConfig, options: OpenNodeOptions = 
       catalog,
       agreements,
       exchange,
+      audit,
+      quality,
       start() {
         if (started) return;
         started = true;

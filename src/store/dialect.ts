@@ -95,3 +95,39 @@ export function isUniqueViolation(error: unknown): boolean {
   const code = (error as { code: unknown }).code;
   return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === '23505';
 }
+
+/** One character position of a fixed-length pattern: a literal character, or a bracket class such as `0-9X`. */
+export type CharSlot = { readonly literal: string } | { readonly anyOf: string };
+
+/**
+ * Whether `text` is exactly the sequence of character slots (so also exactly that long).
+ * SQLite has no regular expressions built in but its case-sensitive `GLOB` has bracket classes;
+ * PostgreSQL uses an anchored POSIX regular expression. Classes hold only letters, digits and
+ * `-` ranges, which mean the same in both.
+ */
+export function matchesSlots(dialect: DialectName, text: Expression<unknown>, slots: readonly CharSlot[]): RawBuilder<boolean> {
+  if (dialect === 'postgres') {
+    const regex = slots.map((slot) => ('anyOf' in slot ? `[${slot.anyOf}]` : slot.literal.replace(/[\\^$.|?*+()[\]{}]/g, '\\$&'))).join('');
+    return sql<boolean>`(${text} ~ ${`^${regex}$`})`;
+  }
+  const glob = slots.map((slot) => ('anyOf' in slot ? `[${slot.anyOf}]` : slot.literal.replace(/[*?[]/g, '[$&]'))).join('');
+  return sql<boolean>`(${text} glob ${glob})`;
+}
+
+/** Whether every character of `text` is in the bracket class (true for the empty string): SQLite `NOT GLOB '*[^..]*'`, PostgreSQL `!~ '[^..]'`. */
+export function onlyCharsIn(dialect: DialectName, text: Expression<unknown>, anyOf: string): RawBuilder<boolean> {
+  return dialect === 'postgres' ? sql<boolean>`(${text} !~ ${`[^${anyOf}]`})` : sql<boolean>`(${text} not glob ${`*[^${anyOf}]*`})`;
+}
+
+/** The 1-based position of `needle` in `haystack`, 0 when absent: SQLite `instr`, PostgreSQL `strpos`. */
+export function textPosition(dialect: DialectName, haystack: Expression<unknown>, needle: Expression<unknown>): RawBuilder<number> {
+  return dialect === 'postgres' ? sql<number>`strpos(${haystack}, ${needle})` : sql<number>`instr(${haystack}, ${needle})`;
+}
+
+/**
+ * A value as text for string functions: PostgreSQL's `substr`/`~` need text, so non-text columns
+ * (bigint, date) are cast (dates print as ISO `YYYY-MM-DD`); SQLite converts on its own.
+ */
+export function asText(dialect: DialectName, value: Expression<unknown>): RawBuilder<string> {
+  return dialect === 'postgres' ? sql<string>`cast(${value} as text)` : sql<string>`${value}`;
+}

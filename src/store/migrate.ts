@@ -10,6 +10,8 @@ import * as directory from './migrations/0002-directory.ts';
 import * as catalog from './migrations/0003-catalog.ts';
 import * as agreements from './migrations/0004-agreements.ts';
 import * as exchange from './migrations/0005-exchange.ts';
+import * as audit from './migrations/0006-audit.ts';
+import * as quality from './migrations/0007-quality.ts';
 
 interface DialectMigration {
   up(db: Kysely<unknown>, dialect: DialectName): Promise<void>;
@@ -22,6 +24,8 @@ const migrations: ReadonlyArray<readonly [string, DialectMigration]> = [
   ['0003-catalog', catalog],
   ['0004-agreements', agreements],
   ['0005-exchange', exchange],
+  ['0006-audit', audit],
+  ['0007-quality', quality],
 ];
 
 /** The names of every migration this build knows, in order. */

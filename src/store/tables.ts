@@ -7,6 +7,7 @@ import type { ExchangeTables } from '../exchange/store/tables.ts';
 import type { IdentityTables } from '../identity/store/tables.ts';
 import type { KeyTables } from '../keys/store/tables.ts';
 import type { NodeTables } from '../node/tables.ts';
+import type { QualityTables } from '../quality/store/tables.ts';
 
 export interface Tables
   extends NodeTables,
@@ -16,4 +17,5 @@ export interface Tables
     DirectoryTables,
     CatalogTables,
     AgreementTables,
-    ExchangeTables {}
+    ExchangeTables,
+    QualityTables {}

@@ -176,6 +176,15 @@ describe('tongban CLI', () => {
     assert.throws(() => readFileSync(join(node, 'tongban.yaml')), 'a failed init leaves nothing behind');
   });
 
+  test('standards validate exits 1 when any value is invalid', async () => {
+    const good = await tongban('standards', 'validate', '--as', 'citizen-id', '11010519491231002X', '440524188001010014');
+    assert.equal(good.code, 0, good.err);
+    const bad = await tongban('standards', 'validate', '--as', 'citizen-id', '11010519491231002X', '110105194912310021', '--json');
+    assert.equal(bad.code, 1);
+    const results = JSON.parse(bad.out).results as { value: string; valid: boolean }[];
+    assert.deepEqual(results.map((result) => result.valid), [true, false]);
+  });
+
   test('the installed binary runs', () => {
     const out = execFileSync(process.execPath, ['bin/tongban.mjs', 'version'], { encoding: 'utf8' });
     assert.match(out, /^tongban \d+\.\d+\.\d+/);

@@ -59,7 +59,7 @@ forEachEngine('migrations', ({ dialect, openFresh, freshDatabase }) => {
     const names = await tableNames(store);
     for (const table of foundationTables) assert.ok(names.includes(table), `table ${table} is missing`);
     const head = await store.db.selectFrom('event_log_head').selectAll().execute();
-    assert.deepEqual(head, [{ id: 1, size: 0 }]);
+    assert.deepEqual(head.map(({ id, size }) => ({ id, size })), [{ id: 1, size: 0 }]);
   });
 
   test('a database with an unknown migration is refused before anything changes', async () => {

@@ -11,6 +11,7 @@ import type { Clock } from '../../core/clock.ts';
 import { newId } from '../../core/ids.ts';
 import type { Db } from '../../store/open-store.ts';
 import { leafHashInput, leafObject, type EventInput, type LoggedEvent } from '../domain/event.ts';
+import { extendFrontier, splitFrontier, type StoredNode } from '../domain/merkle.ts';
 import type { EventTable } from './tables.ts';
 
 /** Hashes leaves: SHA-256 in the `intl` suite, SM3 in `sm`. */
@@ -39,7 +40,8 @@ export interface EventLog {
 type EventRow = Insertable<EventTable>;
 
 /**
- * The append path runs for every event, so its two statements are compiled once (per batch size)
+ * The append path runs for every event, so its statements (advance the head, insert the events,
+ * insert the Merkle nodes they complete, store the tree's new right edge) are compiled once (per batch size)
  * and re-run with fresh parameters: the query builder's work would otherwise cost as much as the
  * SQLite write itself. Placeholders are found by sentinel values, so parameter order stays Kysely's.
  */
@@ -54,26 +56,81 @@ function createAppendStatements(db: Db) {
     .updateTable('event_log_head')
     .set((eb) => ({ size: eb('size', '+', countSentinel) }))
     .where('id', '=', 1)
-    .returning('size')
+    .returning(['size', 'tree_size', 'frontier'])
     .compile();
-  const inserts = new Map<number, CompiledQuery>();
-  const columns = ['seq', 'id', 'ts', 'type', 'actor', 'outcome', 'subject_hash', 'payload', 'leaf_hash'] as const;
-  return {
-    advanceHead: (count: number) => bind(advanceHead, new Map([[countSentinel, count]])),
-    insertEvents(rows: readonly EventRow[]): CompiledQuery {
-      let compiled = inserts.get(rows.length);
+  const treeSizeSentinel = -987_654_322;
+  const frontierSentinel = sentinel('frontier');
+  const advanceTree = db
+    .updateTable('event_log_head')
+    .set({ tree_size: treeSizeSentinel, frontier: frontierSentinel as unknown as Buffer })
+    .where('id', '=', 1)
+    .compile();
+  /** Multi-row inserts compiled once per row count, filled in by sentinel. */
+  function multiInsert<T extends 'events' | 'merkle_nodes'>(table: T, columns: readonly string[]) {
+    const compiledByCount = new Map<number, CompiledQuery>();
+    return (rows: ReadonlyArray<Readonly<Record<string, unknown>>>): CompiledQuery => {
+      let compiled = compiledByCount.get(rows.length);
       if (!compiled) {
-        const templates = rows.map((_, row) => Object.fromEntries(columns.map((column) => [column, sentinel(`${row}:${column}`)])));
-        compiled = db.insertInto('events').values(templates as unknown as EventRow[]).compile();
-        if (inserts.size < 64) inserts.set(rows.length, compiled);
+        const templates = rows.map((_, row) => Object.fromEntries(columns.map((column) => [column, sentinel(`${table}:${row}:${column}`)])));
+        compiled = db.insertInto(table).values(templates as never).compile();
+        if (compiledByCount.size < 64) compiledByCount.set(rows.length, compiled);
       }
       const values = new Map<unknown, unknown>();
       rows.forEach((row, index) => {
-        for (const column of columns) values.set(sentinel(`${index}:${column}`), row[column]);
+        for (const column of columns) values.set(sentinel(`${table}:${index}:${column}`), row[column]);
       });
       return bind(compiled, values);
-    },
+    };
+  }
+  const eventColumns = ['seq', 'id', 'ts', 'type', 'actor', 'outcome', 'subject_hash', 'payload', 'leaf_hash'] as const;
+  const insertNodes = multiInsert('merkle_nodes', ['level', 'idx', 'hash']);
+  return {
+    advanceHead: (count: number) => bind(advanceHead, new Map([[countSentinel, count]])),
+    advanceTree: (treeSize: number, frontier: Buffer) =>
+      bind(
+        advanceTree,
+        new Map<unknown, unknown>([
+          [treeSizeSentinel, treeSize],
+          [frontierSentinel, frontier],
+        ]),
+      ),
+    insertEvents: multiInsert('events', eventColumns) as (rows: readonly EventRow[]) => CompiledQuery,
+    insertNodes: (nodes: readonly StoredNode[]) =>
+      insertNodes(nodes.map((node) => ({ level: node.level, idx: node.index, hash: Buffer.from(node.hash) }))),
   };
+}
+
+/** Rows per INSERT when writing Merkle nodes, well under SQLite's bound-parameter limit. */
+const nodeChunk = 2000;
+
+/**
+ * Extends the stored tree by the given leaves (after any leaves a pre-audit log holds without
+ * tree nodes), inside the transaction that holds the head row's lock.
+ */
+async function growTree(
+  db: Db,
+  statements: ReturnType<typeof createAppendStatements>,
+  hasher: LeafHasher,
+  head: { treeSize: number; frontier: Buffer | null; first: number },
+  leafHashes: readonly Uint8Array[],
+): Promise<void> {
+  let leaves = leafHashes;
+  if (head.treeSize < head.first) {
+    const missing = await db
+      .selectFrom('events')
+      .select('leaf_hash')
+      .where('seq', '>=', head.treeSize)
+      .where('seq', '<', head.first)
+      .orderBy('seq', 'asc')
+      .execute();
+    leaves = [...missing.map((row) => row.leaf_hash), ...leafHashes];
+  }
+  const hashLength = leaves[0]?.length ?? 32;
+  const grown = extendFrontier(hasher, head.treeSize, splitFrontier(head.frontier, hashLength), leaves);
+  for (let at = 0; at < grown.nodes.length; at += nodeChunk) {
+    await db.executeQuery(statements.insertNodes(grown.nodes.slice(at, at + nodeChunk)));
+  }
+  await db.executeQuery(statements.advanceTree(head.treeSize + leaves.length, Buffer.concat(grown.frontier)));
 }
 
 export function createEventLog(options: { db: Db; hasher: LeafHasher; clock: Clock }): EventLog {
@@ -84,8 +141,9 @@ export function createEventLog(options: { db: Db; hasher: LeafHasher; clock: Clo
     if (events.length === 0) return [];
     // UPDATE … RETURNING takes the head row's lock until commit (PostgreSQL) or runs under
     // SQLite's single writer; either way no two appenders get the same positions.
-    const head = await db.executeQuery<{ size: number }>(statements.advanceHead(events.length));
-    const first = Number(head.rows[0]!.size) - events.length;
+    const head = await db.executeQuery<{ size: number; tree_size: number; frontier: Buffer | null }>(statements.advanceHead(events.length));
+    const headRow = head.rows[0]!;
+    const first = Number(headRow.size) - events.length;
     const ts = clock.now().toISOString();
     const logged: LoggedEvent[] = [];
     const rows = events.map((input, index): EventRow => {
@@ -114,6 +172,13 @@ export function createEventLog(options: { db: Db; hasher: LeafHasher; clock: Clo
       };
     });
     await db.executeQuery(statements.insertEvents(rows));
+    await growTree(
+      db,
+      statements,
+      hasher,
+      { treeSize: Number(headRow.tree_size), frontier: headRow.frontier, first },
+      rows.map((row) => row.leaf_hash),
+    );
     return logged;
   }
 

@@ -1,4 +1,5 @@
 /** Tables of the audit context. */
+import type { Generated } from 'kysely';
 
 /**
  * One row per event, in log order. `seq` is the dense leaf index (0, 1, 2, …) the Merkle tree
@@ -22,9 +23,31 @@ export interface EventTable {
 export interface EventLogHeadTable {
   id: number;
   size: number;
+  /** Leaves covered by the stored Merkle nodes; equals `size` except on logs older than the audit migration. */
+  tree_size: Generated<number>;
+  /** Concatenated hashes of the complete subtrees that make up the root of `tree_size` leaves, left to right. */
+  frontier: Buffer | null;
+}
+
+/** A complete Merkle subtree of 2^level leaves (level ≥ 1), the idx-th at its level. */
+export interface MerkleNodeTable {
+  level: number;
+  idx: number;
+  hash: Buffer;
+}
+
+/** A signed checkpoint of this node's log (C2SP tlog-checkpoint signed note). */
+export interface CheckpointTable {
+  id: string;
+  tree_size: number;
+  root_hash: Buffer;
+  note: string;
+  created_at: string;
 }
 
 export interface AuditTables {
   events: EventTable;
   event_log_head: EventLogHeadTable;
+  merkle_nodes: MerkleNodeTable;
+  checkpoints: CheckpointTable;
 }

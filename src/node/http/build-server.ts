@@ -20,6 +20,8 @@ import { registerDirectoryRoutes } from '../../directory/index.ts';
 import { registerCatalogRoutes } from '../../catalog/index.ts';
 import { registerAgreementRoutes } from '../../agreements/index.ts';
 import { registerExchangeRoutes } from '../../exchange/http/routes.ts';
+import { registerAuditRoutes } from '../../audit/http/routes.ts';
+import { registerQualityRoutes } from '../../quality/index.ts';
 
 /** Who may call a route: anyone, any authenticated caller, or holders of one permission. */
 export type RouteAccess = { readonly auth: 'public' } | { readonly auth: 'authenticated' } | { readonly permission: string };
@@ -146,6 +148,8 @@ export async function buildServer(node: NodeContext, options: ServerOptions = {}
         { name: 'catalog', description: 'The resource catalogue (政务信息资源目录) and dataset imports' },
         { name: 'agreements', description: 'Agreements (合作协议): documents, signatures, lifecycle, explanations' },
         { name: 'exchange', description: 'Signed exchange between nodes: query and verify, bridge and radial' },
+        { name: 'audit', description: 'Tamper-evident log: signed checkpoints, inclusion and consistency proofs' },
+        { name: 'quality', description: 'Data quality: rules pushed down to the data, run records, scores and trends' },
       ],
     },
   });
@@ -186,6 +190,8 @@ export async function buildServer(node: NodeContext, options: ServerOptions = {}
   await registerCatalogRoutes(app, node);
   await registerAgreementRoutes(app, node);
   await registerExchangeRoutes(app, node);
+  await registerAuditRoutes(app, node);
+  await registerQualityRoutes(app, node);
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;

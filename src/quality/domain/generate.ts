@@ -1,0 +1,26 @@
+/** Rules generated from a dataset's key fields and the data elements its items map to. Pure. */
+import { builtInElement } from '../../standards/index.ts';
+import type { Rule } from './rules.ts';
+
+/** What rule generation needs of a dataset. */
+export interface GeneratorInput {
+  readonly items: readonly { readonly name: string; readonly dataElement?: string }[];
+  readonly keyFields: readonly string[];
+}
+
+/**
+ * Sensible checks without writing any: key fields present and (together) unique; each item
+ * mapped to a built-in data element validated by its validator or code list.
+ */
+export function generateRules(dataset: GeneratorInput): Rule[] {
+  const rules: Rule[] = [];
+  for (const field of dataset.keyFields) rules.push({ check: 'missing', name: `${field} present`, field });
+  if (dataset.keyFields.length > 0) rules.push({ check: 'unique', name: `${dataset.keyFields.join('+')} unique`, fields: [...dataset.keyFields] });
+  for (const item of dataset.items) {
+    const element = item.dataElement ? builtInElement(item.dataElement) : undefined;
+    if (!element) continue;
+    if (element.validator) rules.push({ check: 'validator', name: `${item.name} is a valid ${element.nameEn}`, field: item.name, validator: element.validator });
+    if (element.codeList) rules.push({ check: 'codeList', name: `${item.name} in ${element.sourceStandard}`, field: item.name, codeList: element.codeList });
+  }
+  return rules;
+}

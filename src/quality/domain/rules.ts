@@ -1,0 +1,158 @@
+/**
+ * Quality rules: what a steward writes (YAML or JSON through the API), validated against the
+ * dataset's fields before anything reaches a database. Pure: no I/O.
+ */
+import { LineCounter, isNode, parseDocument, type Document } from 'yaml';
+import { z } from 'zod';
+import { InputError } from '../../core/errors.ts';
+
+/** The quality dimensions a rule scores into. */
+export const dimensions = ['completeness', 'validity', 'uniqueness', 'consistency', 'timeliness', 'accuracy'] as const;
+/** A quality dimension. */
+export type Dimension = (typeof dimensions)[number];
+
+/** Algorithmic validators a validity rule may name. */
+export const validatorNames = ['citizenId', 'citizenIdOrLegacy', 'creditCode', 'licenseId', 'date', 'sexCode', 'divisionCode'] as const;
+/** The name of a built-in validator. */
+export type ValidatorName = (typeof validatorNames)[number];
+
+const fieldName = z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,62}$/, 'a field name: a letter, then letters, digits or _');
+const percent = z.number().min(0).max(100);
+const common = {
+  /** Stable name of the rule within its file. */
+  name: z.string().min(1).max(120),
+  /** Failing rows above this percent make the rule warn (default: never warn, go straight to fail). */
+  warnAbove: percent.optional(),
+  /** Failing rows above this percent make the rule fail (default 0: any failing row fails). */
+  failAbove: percent.optional(),
+};
+
+const ruleSchema = z.discriminatedUnion('check', [
+  z.object({ check: z.literal('missing'), field: fieldName, ...common }).strict(),
+  z.object({ check: z.literal('validator'), field: fieldName, validator: z.enum(validatorNames), ...common }).strict(),
+  z.object({ check: z.literal('allowedValues'), field: fieldName, values: z.array(z.string().max(200)).min(1).max(10_000), ...common }).strict(),
+  z.object({ check: z.literal('codeList'), field: fieldName, codeList: z.string().min(1).max(64), ...common }).strict(),
+  z.object({ check: z.literal('range'), field: fieldName, min: z.number().optional(), max: z.number().optional(), ...common }).strict(),
+  z.object({ check: z.literal('dateRange'), field: fieldName, min: z.iso.date().optional(), max: z.iso.date().optional(), ...common }).strict(),
+  z.object({ check: z.literal('length'), field: fieldName, min: z.number().int().min(0).optional(), max: z.number().int().min(0).optional(), ...common }).strict(),
+  z.object({ check: z.literal('unique'), fields: z.array(fieldName).min(1).max(8), ...common }).strict(),
+  z
+    .object({ check: z.literal('idConsistency'), idField: fieldName, birthDateField: fieldName.optional(), sexField: fieldName.optional(), ...common })
+    .strict(),
+  z.object({ check: z.literal('freshness'), field: fieldName, maxAgeDays: z.number().positive(), ...common }).strict(),
+  z.object({ check: z.literal('rowCount'), min: z.number().int().min(0).optional(), max: z.number().int().min(0).optional(), ...common }).strict(),
+  z.object({ check: z.literal('schema'), columns: z.array(fieldName).min(1).max(500), ...common }).strict(),
+]);
+
+/** One quality rule. */
+export type Rule = z.infer<typeof ruleSchema>;
+/** The kinds of check. */
+export type CheckKind = Rule['check'];
+
+const ruleFileSchema = z.object({ rules: z.array(ruleSchema).min(1).max(500) }).strict();
+
+/** The dimension each check scores into. */
+export function dimensionOf(rule: Rule): Dimension {
+  switch (rule.check) {
+    case 'missing':
+    case 'rowCount':
+    case 'schema':
+      return 'completeness';
+    case 'unique':
+      return 'uniqueness';
+    case 'idConsistency':
+      return 'consistency';
+    case 'freshness':
+      return 'timeliness';
+    case 'codeList':
+      return 'accuracy';
+    default:
+      return 'validity';
+  }
+}
+
+/** The fields a rule reads. */
+export function fieldsOf(rule: Rule): string[] {
+  switch (rule.check) {
+    case 'unique':
+      return [...rule.fields];
+    case 'idConsistency':
+      return [rule.idField, ...(rule.birthDateField ? [rule.birthDateField] : []), ...(rule.sexField ? [rule.sexField] : [])];
+    case 'rowCount':
+    case 'schema':
+      return [];
+    default:
+      return [rule.field];
+  }
+}
+
+/** Where in the source a rule was written (1-based line), when it came from a file. */
+export interface RuleSource {
+  readonly line?: number;
+}
+
+/** Rules with the line each starts on. */
+export interface ParsedRules {
+  readonly rules: readonly Rule[];
+  readonly lines: readonly (number | undefined)[];
+}
+
+function lineOf(document: Document, counter: LineCounter, path: readonly (string | number)[]): number | undefined {
+  for (let length = path.length; length >= 0; length--) {
+    const node = document.getIn(path.slice(0, length), true);
+    if (isNode(node) && node.range) return counter.linePos(node.range[0]).line;
+  }
+  return undefined;
+}
+
+/** Parses and validates a YAML (or JSON) rule file; errors name the line and, for fields, the field. */
+export function parseRuleFile(text: string, fileName = 'rules'): ParsedRules {
+  if (text.includes('\u0000')) throw new InputError(`${fileName} is a binary file, not a YAML rule file.`, {}, 'import_invalid');
+  if (text.length > 1_000_000) throw new InputError(`${fileName} is larger than 1 MB; a rule file should be far smaller.`, {}, 'import_invalid');
+  const counter = new LineCounter();
+  const document = parseDocument(text, { lineCounter: counter, uniqueKeys: true, prettyErrors: true });
+  const yamlError = document.errors[0];
+  if (yamlError) {
+    const line = yamlError.linePos?.[0].line;
+    throw new InputError(`${fileName}${line ? ` line ${line}` : ''}: ${yamlError.message.split('\n')[0]}`, { line }, 'invalid_input');
+  }
+  const parsed = ruleFileSchema.safeParse(document.toJS());
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const path = issue.path.filter((part): part is string | number => typeof part !== 'symbol');
+    const line = lineOf(document, counter, path);
+    throw new InputError(`${fileName}${line ? ` line ${line}` : ''}: ${path.join('.') || '(top level)'}: ${issue.message}`, { line, path }, 'invalid_input');
+  }
+  const lines = parsed.data.rules.map((_, index) => lineOf(document, counter, ['rules', index]));
+  return { rules: parsed.data.rules, lines };
+}
+
+/** Validates rules given through the API (no lines to point at). */
+export function parseRules(input: unknown): ParsedRules {
+  const parsed = ruleFileSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const path = issue.path.filter((part): part is string | number => typeof part !== 'symbol');
+    throw new InputError(`${path.join('.') || '(top level)'}: ${issue.message}`, { path }, 'invalid_input');
+  }
+  return { rules: parsed.data.rules, lines: parsed.data.rules.map(() => undefined) };
+}
+
+/**
+ * Checks that every field a rule reads exists in the dataset (schema rules may name missing
+ * columns: that is what they check) and that rule names are unique.
+ */
+export function assertRulesFit(parsed: ParsedRules, fields: ReadonlySet<string>, fileName = 'rules'): void {
+  const names = new Set<string>();
+  parsed.rules.forEach((rule, index) => {
+    const line = parsed.lines[index];
+    const where = line ? `${fileName} line ${line}` : `${fileName} rule ${index + 1}`;
+    if (names.has(rule.name)) throw new InputError(`${where}: rule name ${JSON.stringify(rule.name)} is used twice.`, { line, rule: rule.name }, 'invalid_input');
+    names.add(rule.name);
+    for (const field of fieldsOf(rule)) {
+      if (!fields.has(field)) {
+        throw new InputError(`${where}: rule ${JSON.stringify(rule.name)} refers to unknown field ${JSON.stringify(field)}; the dataset has ${[...fields].join(', ')}.`, { line, rule: rule.name, field }, 'invalid_input');
+      }
+    }
+  });
+}
