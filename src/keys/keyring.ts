@@ -62,6 +62,9 @@ export interface KeyringDeps {
   readonly secret: string | undefined;
 }
 
+/** How long a process reuses the active signing key before looking for a rotation by another process. */
+const signerCacheMs = 2000;
+
 const keyPrefix: Readonly<Record<KeyUse, string>> = { sign: 's', encrypt: 'e', session: 't', subject: 'h' };
 
 function aadFor(nodeCode: string, id: string): string {
@@ -128,6 +131,8 @@ function toInfo(nodeCode: string, row: NodeKeyTable): PublicKeyInfo {
 export function createKeyring(deps: KeyringDeps): Keyring {
   const { db, events, nodeCode } = deps;
   const unwrapped = new Map<string, Uint8Array>();
+  let cachedSigner: { signer: Signer; at: number } | undefined;
+  let cachedSubjectKey: Uint8Array | undefined;
 
   async function activeRow(use: KeyUse): Promise<NodeKeyTable> {
     const row = await db
@@ -149,14 +154,31 @@ export function createKeyring(deps: KeyringDeps): Keyring {
     return privateKey;
   }
 
+  /** The subject key from the database, created by the first process that needs it. */
+  async function loadSubjectKey(): Promise<Uint8Array> {
+    const existing = await db.selectFrom('node_keys').selectAll().where('use', '=', 'subject').orderBy('created_at').executeTakeFirst();
+    if (existing) return open(existing);
+    const row = generateKeyRow(deps, 'subject');
+    // Two processes may race to create it: both rows are kept and every process uses the oldest.
+    await db.insertInto('node_keys').values(row).onConflict((conflict) => conflict.doNothing()).execute();
+    const stored = await db.selectFrom('node_keys').selectAll().where('use', '=', 'subject').orderBy('created_at').executeTakeFirstOrThrow();
+    return open(stored);
+  }
+
   return {
     async list() {
       const rows = await db.selectFrom('node_keys').selectAll().orderBy('created_at', 'asc').execute();
       return rows.map((row) => toInfo(nodeCode, row));
     },
     async signer() {
+      // Every exchange signs twice; re-reading the active key each time costs more than the signature.
+      // A rotation here clears the cache; one made by another process is seen within signerCacheMs.
+      const now = Date.now();
+      if (cachedSigner && now - cachedSigner.at < signerCacheMs) return cachedSigner.signer;
       const row = await activeRow('sign');
-      return { kid: formatKid(nodeCode, row.id), suite: cryptoSuite(row.suite), privateKey: open(row) };
+      const signer = { kid: formatKid(nodeCode, row.id), suite: cryptoSuite(row.suite), privateKey: open(row) };
+      cachedSigner = { signer, at: now };
+      return signer;
     },
     async sessionSecret() {
       return open(await activeRow('session'));
@@ -169,13 +191,8 @@ export function createKeyring(deps: KeyringDeps): Keyring {
       return { suite: cryptoSuite(row.suite), privateKey: open(row) };
     },
     async subjectKey() {
-      const existing = await db.selectFrom('node_keys').selectAll().where('use', '=', 'subject').executeTakeFirst();
-      if (existing) return open(existing);
-      const row = generateKeyRow(deps, 'subject');
-      // Two processes may race to create it: the first insert wins and both use the stored one.
-      await db.insertInto('node_keys').values(row).onConflict((conflict) => conflict.doNothing()).execute();
-      const stored = await db.selectFrom('node_keys').selectAll().where('use', '=', 'subject').orderBy('created_at').executeTakeFirstOrThrow();
-      return open(stored);
+      cachedSubjectKey ??= await loadSubjectKey();
+      return cachedSubjectKey;
     },
     async resolve(kid) {
       const [code, id] = kid.split('#');
@@ -190,6 +207,7 @@ export function createKeyring(deps: KeyringDeps): Keyring {
       }
       const row = generateKeyRow(deps, use);
       const now = row.created_at;
+      cachedSigner = undefined;
       await db.transaction().execute(async (trx) => {
         const previous = await trx
           .updateTable('node_keys')
