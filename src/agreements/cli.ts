@@ -5,21 +5,15 @@ import { Option, type Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { InputError, NotFoundError } from '../core/errors.ts';
 import { configOption, dirOption, jsonOption, type NodeDirOptions } from '../cli/main.ts';
-import { loadFor } from '../cli/node-commands.ts';
+import { withNode } from '../cli/node-commands.ts';
 import { table, type Output } from '../cli/output.ts';
 import { systemActor } from '../identity/index.ts';
-import { openNode } from '../node/open-node.ts';
 import type { ActionResult, AgreementDetail, AgreementService, AgreementSummary, Explanation } from './agreement-service.ts';
 import type { DeliveryResult } from './federation-deliveries.ts';
 import { agreementJsonSchema } from './domain/agreement-schema.ts';
 
 async function withAgreements<T>(options: NodeDirOptions, work: (agreements: AgreementService) => Promise<T>): Promise<T> {
-  const node = await openNode(loadFor(options));
-  try {
-    return await work(node.agreements);
-  } finally {
-    await node.close();
-  }
+  return withNode(options, (node) => work(node.agreements));
 }
 
 function readText(file: string): string {

@@ -2,9 +2,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { InputError, TongbanError } from '../core/errors.ts';
-import { openNode } from '../node/open-node.ts';
 import { configOption, dirOption, jsonOption, type NodeDirOptions } from '../cli/main.ts';
-import { loadFor } from '../cli/node-commands.ts';
+import { withNode } from '../cli/node-commands.ts';
 import type { Output } from '../cli/output.ts';
 import { checkBundle } from './domain/bundle.ts';
 
@@ -26,8 +25,7 @@ export function registerAuditCommands(program: Command, output: Output): void {
     .addOption(configOption())
     .addOption(jsonOption())
     .action(async (options: NodeDirOptions) => {
-      const node = await openNode(loadFor(options));
-      try {
+      await withNode(options, async (node) => {
         const report = await node.audit.verify();
         output.result(options, report, () =>
           [
@@ -41,9 +39,7 @@ export function registerAuditCommands(program: Command, output: Output): void {
         if (!report.ok) {
           throw new TongbanError('audit_integrity_failed', `The log does not verify: ${report.problems.length} problem(s), listed above.`, { problems: report.problems.length });
         }
-      } finally {
-        await node.close();
-      }
+      });
     });
 
   audit
@@ -53,13 +49,10 @@ export function registerAuditCommands(program: Command, output: Output): void {
     .addOption(configOption())
     .addOption(jsonOption())
     .action(async (options: NodeDirOptions) => {
-      const node = await openNode(loadFor(options));
-      try {
+      await withNode(options, async (node) => {
         const checkpoint = await node.audit.signCheckpoint('cli');
         output.result(options, { id: checkpoint.id, size: checkpoint.size, note: checkpoint.note }, () => checkpoint.note.trimEnd());
-      } finally {
-        await node.close();
-      }
+      });
     });
 
   audit
@@ -70,8 +63,7 @@ export function registerAuditCommands(program: Command, output: Output): void {
     .addOption(configOption())
     .addOption(jsonOption())
     .action(async (options: NodeDirOptions & { event: string }) => {
-      const node = await openNode(loadFor(options));
-      try {
+      await withNode(options, async (node) => {
         const proof = await node.audit.inclusionProof({ eventId: options.event });
         output.result(options, proof, () =>
           [
@@ -84,9 +76,7 @@ export function registerAuditCommands(program: Command, output: Output): void {
             ...(proof.checkpoint ?? '').trimEnd().split('\n').map((line) => `    ${line}`),
           ].join('\n'),
         );
-      } finally {
-        await node.close();
-      }
+      });
     });
 
   audit
@@ -99,14 +89,11 @@ export function registerAuditCommands(program: Command, output: Output): void {
     .addOption(configOption())
     .addOption(jsonOption())
     .action(async (options: NodeDirOptions & { from: number; to: number; out: string }) => {
-      const node = await openNode(loadFor(options));
-      try {
+      await withNode(options, async (node) => {
         const bundle = await node.audit.exportBundle(options.from, options.to);
         writeFileSync(options.out, `${JSON.stringify(bundle, null, 2)}\n`);
         output.result(options, { file: options.out, entries: bundle.entries.length }, () => `Wrote ${bundle.entries.length} entries with proofs to ${options.out}.`);
-      } finally {
-        await node.close();
-      }
+      });
     });
 
   audit

@@ -5,21 +5,15 @@ import { Option, type Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { InputError, NotFoundError } from '../core/errors.ts';
 import { configOption, dirOption, jsonOption, type NodeDirOptions } from '../cli/main.ts';
-import { loadFor } from '../cli/node-commands.ts';
+import { withNode } from '../cli/node-commands.ts';
 import { table, type Output } from '../cli/output.ts';
 import { systemActor } from '../identity/index.ts';
-import { openNode } from '../node/open-node.ts';
 import type { CatalogService, DatasetView, ImportResult } from './catalog-service.ts';
 import { dataGrades, sharingTypes } from './domain/dataset.ts';
 import { importEncodings, importFormats, importModes, type ImportEncoding, type ImportFormat, type ImportMode, type ImportProgress } from './importer.ts';
 
 async function withCatalog<T>(options: NodeDirOptions, work: (catalog: CatalogService, nodeCode: string) => Promise<T>): Promise<T> {
-  const node = await openNode(loadFor(options));
-  try {
-    return await work(node.catalog, node.info.code);
-  } finally {
-    await node.close();
-  }
+  return withNode(options, (node) => work(node.catalog, node.info.code));
 }
 
 /** Reads a dataset document from a YAML or JSON file (`-` for standard input). */

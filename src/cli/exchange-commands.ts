@@ -3,9 +3,8 @@ import { Option, type Command } from 'commander';
 import { InputError, NotAllowedError, NotFoundError } from '../core/errors.ts';
 import { can } from '../identity/index.ts';
 import { toExchangeRequest, presentOutcome } from '../exchange/http/routes.ts';
-import { openNode } from '../node/open-node.ts';
 import { configOption, dirOption, jsonOption, type NodeDirOptions } from './main.ts';
-import { loadFor } from './node-commands.ts';
+import { withNode } from './node-commands.ts';
 import { table, type Output } from './output.ts';
 
 interface RequestOptions extends NodeDirOptions {
@@ -55,8 +54,7 @@ export function registerExchangeCommands(program: Command, output: Output): void
       .addOption(configOption())
       .addOption(jsonOption())
       .action(async (options: RequestOptions) => {
-        const node = await openNode(loadFor(options));
-        try {
+        await withNode(options, async (node) => {
           const account = await node.identity.findByUsername(options.operator);
           if (!account) throw new NotFoundError(`No account named '${options.operator}'.`, { username: options.operator });
           if (account.status !== 'active' || !can(account, 'exchange.request')) {
@@ -95,9 +93,7 @@ export function registerExchangeCommands(program: Command, output: Output): void
                 : `result: ${String(outcome.result)}`,
             ].join('\n'),
           );
-        } finally {
-          await node.close();
-        }
+        });
       });
   }
 
@@ -108,14 +104,11 @@ export function registerExchangeCommands(program: Command, output: Output): void
     .addOption(configOption())
     .addOption(jsonOption())
     .action(async (options: NodeDirOptions) => {
-      const node = await openNode(loadFor(options));
-      try {
+      await withNode(options, async (node) => {
         const requests = await node.exchange.listOutbound();
         output.result(options, { requests }, () =>
           table(['id', 'to', 'op', 'status', 'attempts', 'next attempt', 'last error'], requests.map((r) => [r.id, r.to, r.op, r.status, String(r.attempts), r.nextAttemptAt, r.lastError ?? ''])),
         );
-      } finally {
-        await node.close();
-      }
+      });
     });
 }

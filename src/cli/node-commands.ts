@@ -4,7 +4,7 @@ import { loadConfig, listSettings, type LoadedConfig } from '../config/load-conf
 import { nodeLevels, suiteNames } from '../config/schema.ts';
 import { InputError } from '../core/errors.ts';
 import { initNode } from '../node/init-node.ts';
-import { openConfiguredStore, openNode } from '../node/open-node.ts';
+import { openConfiguredStore, openNode, type NodeContext } from '../node/open-node.ts';
 import { startNodeServer } from '../node/start-node-server.ts';
 import { migrateToLatest, migrationState } from '../store/migrate.ts';
 import { configOption, dirOf, dirOption, jsonOption, type NodeDirOptions } from './main.ts';
@@ -18,6 +18,16 @@ export function loadFor(options: NodeDirOptions, overrides: Record<string, strin
     env: process.env,
     overrides,
   });
+}
+
+/** Opens the node the options name, runs `work`, and closes the node whatever happens. */
+export async function withNode<T>(options: NodeDirOptions, work: (node: NodeContext) => Promise<T>): Promise<T> {
+  const node = await openNode(loadFor(options));
+  try {
+    return await work(node);
+  } finally {
+    await node.close();
+  }
 }
 
 function parsePort(value: string): number {
@@ -138,8 +148,7 @@ export function registerNodeCommands(program: Command, output: Output): void {
     .addOption(configOption())
     .addOption(jsonOption())
     .action(async (options: NodeDirOptions) => {
-      const node = await openNode(loadFor(options));
-      try {
+      await withNode(options, async (node) => {
         const list = await node.keyring.list();
         output.result(options, { keys: list }, () =>
           table(
@@ -147,9 +156,7 @@ export function registerNodeCommands(program: Command, output: Output): void {
             list.map((key) => [key.kid, key.use, key.suite, key.status, key.createdAt, key.retiredAt ?? '']),
           ),
         );
-      } finally {
-        await node.close();
-      }
+      });
     });
   keys
     .command('rotate')
@@ -159,15 +166,12 @@ export function registerNodeCommands(program: Command, output: Output): void {
     .addOption(configOption())
     .addOption(jsonOption())
     .action(async (options: NodeDirOptions & { use: 'sign' | 'encrypt' | 'session' }) => {
-      const node = await openNode(loadFor(options));
-      try {
+      await withNode(options, async (node) => {
         const key = await node.keyring.rotate('system', options.use);
         output.result(options, key, () =>
           `Rotated the ${options.use} key: ${key.kid} is now active.${options.use === 'session' ? ' Every staff session must log in again.' : ''}`,
         );
-      } finally {
-        await node.close();
-      }
+      });
     });
 
   const config = program.command('config').description('check the configuration');

@@ -4,18 +4,12 @@ import { readFileSync } from 'node:fs';
 import { NotFoundError } from '../core/errors.ts';
 import { roles, systemActor, type IdentityService } from '../identity/index.ts';
 import { generatePassword } from '../node/init-node.ts';
-import { openNode } from '../node/open-node.ts';
 import { configOption, dirOption, jsonOption, type NodeDirOptions } from './main.ts';
-import { loadFor } from './node-commands.ts';
+import { withNode } from './node-commands.ts';
 import { table, type Output } from './output.ts';
 
 async function withIdentity<T>(options: NodeDirOptions, work: (identity: IdentityService) => Promise<T>): Promise<T> {
-  const node = await openNode(loadFor(options));
-  try {
-    return await work(node.identity);
-  } finally {
-    await node.close();
-  }
+  return withNode(options, (node) => work(node.identity));
 }
 
 async function accountIdOf(identity: IdentityService, username: string): Promise<string> {

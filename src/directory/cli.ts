@@ -1,22 +1,13 @@
 /** `tongban join` and `tongban directory …`: joining a hub, and administering or inspecting the directory. */
 import { Option, type Command } from 'commander';
 import { configOption, dirOption, jsonOption, type NodeDirOptions } from '../cli/main.ts';
-import { loadFor } from '../cli/node-commands.ts';
+import { withNode } from '../cli/node-commands.ts';
 import { table, type Output } from '../cli/output.ts';
 import { systemActor } from '../identity/index.ts';
-import { openNode, type NodeContext } from '../node/open-node.ts';
 import type { DirectoryMember } from './domain/directory-member.ts';
 import type { DirectoryStatus } from './domain/directory-status.ts';
 import type { SyncStep } from './member-sync.ts';
 
-async function withNode<T>(options: NodeDirOptions, work: (node: NodeContext) => Promise<T>): Promise<T> {
-  const node = await openNode(loadFor(options));
-  try {
-    return await work(node);
-  } finally {
-    await node.close();
-  }
-}
 
 function statusText(status: DirectoryStatus): string {
   const lines = [

@@ -5,18 +5,12 @@ import type { Command } from 'commander';
 import { InputError } from '../core/errors.ts';
 import { systemActor } from '../identity/index.ts';
 import { configOption, dirOption, jsonOption, type NodeDirOptions } from '../cli/main.ts';
-import { loadFor } from '../cli/node-commands.ts';
+import { withNode } from '../cli/node-commands.ts';
 import { table, type Output } from '../cli/output.ts';
-import { openNode } from '../node/open-node.ts';
 import type { QualityRun, QualityService } from './quality-service.ts';
 
 async function withQuality<T>(options: NodeDirOptions, work: (quality: QualityService) => Promise<T>): Promise<T> {
-  const node = await openNode(loadFor(options));
-  try {
-    return await work(node.quality);
-  } finally {
-    await node.close();
-  }
+  return withNode(options, (node) => work(node.quality));
 }
 
 function score(value: number | null): string {
