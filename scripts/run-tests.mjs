@@ -20,6 +20,11 @@ if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
+// Browser tests drive the built console; build it first when its sources changed.
+if (!process.env.TEST_CONSOLE_DIR && files.some((f) => f.startsWith(join('test', 'web')))) {
+  const build = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/build-console.ts', '--if-stale'], { stdio: 'inherit' });
+  if (build.status !== 0) process.exit(build.status ?? 1);
+}
 const result = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files],

@@ -39,6 +39,8 @@ export const configSchema = z.strictObject({
       bodyLimitBytes: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
       trustProxy: boolish.default(false),
       requestTimeoutMs: z.coerce.number().int().min(100).max(600_000).default(30_000),
+      /** A directory holding a built web console to serve instead of the bundled dist/console. */
+      consoleDir: z.string().min(1).optional(),
     })
     .prefault({}),
   database: z

@@ -45,6 +45,25 @@ export function totpCode(secret: string, at: number = Date.now()): string {
   return new TOTP({ secret }).generate({ timestamp: at });
 }
 
+const lastStep = new Map<string, number>();
+
+/**
+ * A one-time code the server has not seen yet for this secret: codes are single-use per 30 s step
+ * and the server accepts one step of drift, so a second login in the same step uses the next one,
+ * and a third waits for time to move on.
+ */
+export async function unusedTotp(secret: string): Promise<string> {
+  for (;;) {
+    const now = Math.floor(Date.now() / 30_000);
+    const step = Math.max(now, (lastStep.get(secret) ?? -1) + 1);
+    if (step <= now + 1) {
+      lastStep.set(secret, step);
+      return totpCode(secret, step * 30_000 + 1_000);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+  }
+}
+
 export async function startTestNode(options: TestNodeOptions = {}): Promise<TestNode> {
   const dir = join(mkdtempSync(join(tmpdir(), 'tongban-node-')), 'node');
   const init = await initNode({
@@ -86,7 +105,7 @@ export async function startTestNode(options: TestNodeOptions = {}): Promise<Test
     adminToken() {
       adminToken ??= (async () => {
       const response = await call('POST', '/api/v1/auth/login', {
-        body: { username: init.admin.username, password: init.admin.password, totp: adminCode() },
+        body: { username: init.admin.username, password: init.admin.password, totp: options.clock ? adminCode() : await unusedTotp(init.admin.secondFactor.secret) },
       });
       if (response.status !== 200) throw new Error(`admin login failed: ${JSON.stringify(response.body)}`);
       return response.body.accessToken as string;

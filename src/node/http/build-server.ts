@@ -2,6 +2,7 @@
  * The node's HTTP API: Fastify with a schema on every route, one error shape, request ids,
  * structured logs without secrets, and a generated OpenAPI 3.1 document.
  */
+import { resolve } from 'node:path';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -22,6 +23,7 @@ import { registerAgreementRoutes } from '../../agreements/index.ts';
 import { registerExchangeRoutes } from '../../exchange/http/routes.ts';
 import { registerAuditRoutes } from '../../audit/http/routes.ts';
 import { registerQualityRoutes } from '../../quality/index.ts';
+import { registerConsole } from './console.ts';
 
 /** Who may call a route: anyone, any authenticated caller, or holders of one permission. */
 export type RouteAccess = { readonly auth: 'public' } | { readonly auth: 'authenticated' } | { readonly permission: string };
@@ -194,6 +196,7 @@ export async function buildServer(node: NodeContext, options: ServerOptions = {}
   await registerQualityRoutes(app, node);
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await registerConsole(app, config.http.consoleDir ? resolve(config.http.consoleDir) : undefined);
   return app;
 }
 

@@ -1,0 +1,68 @@
+/**
+ * Browser tests: playwright-core driving Debian's Chromium (never a downloaded browser). Without
+ * /usr/bin/chromium the suites say so and skip; with CI set they fail instead, because CI installs it.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+export const chromiumPath = process.env.TONGBAN_CHROMIUM ?? '/usr/bin/chromium';
+export const screenshotDir = join(process.cwd(), 'test-output', 'screenshots');
+const ci = !!process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0';
+
+/** `false` when browser tests run; otherwise the reason they are skipped (node:test `skip`). */
+export function browserSkip(): string | false {
+  if (existsSync(chromiumPath)) return false;
+  if (ci) throw new Error(`Chromium is required in CI but ${chromiumPath} is missing; .ci/run installs it with apt-get.`);
+  return `browser tests skipped: ${chromiumPath} not found (apt-get install chromium)`;
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: chromiumPath,
+    headless: true,
+    // Running as root in a container needs --no-sandbox; the rest keeps Chromium off the network.
+    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-dev-shm-usage'],
+  });
+}
+
+export async function newPage(browser: Browser, options: { language?: 'zh-CN' | 'en'; timezoneId?: string } = {}): Promise<Page> {
+  const context = await browser.newContext({
+    locale: options.language ?? 'zh-CN',
+    timezoneId: options.timezoneId ?? 'Asia/Shanghai',
+    viewport: { width: 1366, height: 860 },
+  });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  return page;
+}
+
+/** Saves a full-page screenshot under test-output/screenshots for reviewers (git-ignored). */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(screenshotDir, { recursive: true });
+  await page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: true });
+}
+
+/** Logs in through the console's form; `totp` is asked for only when the server requires it. */
+export async function logInThroughConsole(page: Page, baseUrl: string, user: { username: string; password: string; totp?: () => string | Promise<string> }): Promise<void> {
+  await page.goto(`${baseUrl}/login`);
+  await page.locator('#login_username').fill(user.username);
+  await page.locator('#login_password').fill(user.password);
+  await page.locator('form#login button[type=submit]').click();
+  if (user.totp) {
+    await page.locator('#login_totp').waitFor();
+    await page.locator('#login_totp').fill(await user.totp());
+    await page.locator('form#login button[type=submit]').click();
+  }
+  await page.getByTestId('node-name').waitFor();
+}
+
+export { unusedTotp } from './nodes.ts';
+
+/**
+ * Node settings for browser suites: TEST_CONSOLE_DIR points nodes at a console built elsewhere,
+ * so a developer can test a private build while dist/console is being rebuilt.
+ */
+export function consoleOverrides(): Record<string, string> {
+  return process.env.TEST_CONSOLE_DIR ? { 'http.consoleDir': process.env.TEST_CONSOLE_DIR } : {};
+}

@@ -1,0 +1,1 @@
+export const errorsZhCN: Record<string, string> = {};

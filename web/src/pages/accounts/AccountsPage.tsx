@@ -1,0 +1,4 @@
+// Being built; replaced by the AccountsPage screen.
+export function AccountsPage() {
+  return null;
+}

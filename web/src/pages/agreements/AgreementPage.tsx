@@ -1,0 +1,4 @@
+// Being built; replaced by the AgreementPage screen.
+export function AgreementPage() {
+  return null;
+}

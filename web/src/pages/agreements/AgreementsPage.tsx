@@ -1,0 +1,4 @@
+// Being built; replaced by the AgreementsPage screen.
+export function AgreementsPage() {
+  return null;
+}

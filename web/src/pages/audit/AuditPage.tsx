@@ -1,0 +1,4 @@
+// Being built; replaced by the AuditPage screen.
+export function AuditPage() {
+  return null;
+}

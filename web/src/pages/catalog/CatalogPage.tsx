@@ -1,0 +1,4 @@
+// Being built; replaced by the CatalogPage screen.
+export function CatalogPage() {
+  return null;
+}

@@ -1,0 +1,4 @@
+// Being built; replaced by the DatasetPage screen.
+export function DatasetPage() {
+  return null;
+}

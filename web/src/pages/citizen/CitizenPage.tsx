@@ -1,0 +1,4 @@
+// Being built; replaced by the CitizenPage screen.
+export function CitizenPage() {
+  return null;
+}

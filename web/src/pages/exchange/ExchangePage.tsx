@@ -1,0 +1,4 @@
+// Being built; replaced by the ExchangePage screen.
+export function ExchangePage() {
+  return null;
+}

@@ -1,0 +1,4 @@
+// Being built; replaced by the FederationPage screen.
+export function FederationPage() {
+  return null;
+}

@@ -1,0 +1,4 @@
+// Being built; replaced by the QualityDatasetPage screen.
+export function QualityDatasetPage() {
+  return null;
+}

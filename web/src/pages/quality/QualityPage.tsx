@@ -1,0 +1,4 @@
+// Being built; replaced by the QualityPage screen.
+export function QualityPage() {
+  return null;
+}
