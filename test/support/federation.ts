@@ -1,0 +1,64 @@
+/**
+ * A small real federation for console and integration suites: a hub, a provider (贵州省安顺市)
+ * and a requester (浙江省), joined over HTTP, with the social-insurance bridge agreement signed
+ * and active, and staff accounts for every role the console shows.
+ */
+import { addStaff, joinFederation, setUpBridge, type Bridge, type Credentials, type StaffSession } from '../../src/demo/federation-setup.ts';
+import { startTestNode, type TestNode, type TestNodeOptions } from './nodes.ts';
+
+export interface TestFederation {
+  readonly hub: TestNode;
+  readonly provider: TestNode;
+  readonly requester: TestNode;
+  readonly bridge: Bridge;
+  /** Administrator sessions (API) of each node. */
+  readonly admins: { readonly hub: StaffSession; readonly provider: StaffSession; readonly requester: StaffSession };
+  /** An auditor account on the requester (has a second factor). */
+  readonly requesterAuditor: Credentials;
+  close(): Promise<void>;
+}
+
+async function adminSession(node: TestNode): Promise<StaffSession> {
+  const token = await node.adminToken();
+  return {
+    url: node.url,
+    token,
+    async call<T>(method: string, path: string, body?: unknown, contentType = 'application/json') {
+      const response = await node.call(method, path, {
+        token,
+        ...(body === undefined ? {} : typeof body === 'string' ? { rawBody: body, headers: { 'content-type': contentType } } : { body }),
+      });
+      if (response.status >= 400) throw new Error(`${method} ${path} failed with HTTP ${response.status}: ${JSON.stringify(response.body)}`);
+      return response.body as T;
+    },
+  };
+}
+
+export async function startTestFederation(options: { overrides?: TestNodeOptions['overrides']; people?: number } = {}): Promise<TestFederation> {
+  const overrides = options.overrides ?? {};
+  const hub = await startTestNode({ code: '100000', name: '国家枢纽', level: 'hub', role: 'hub', overrides });
+  const provider = await startTestNode({ code: '520400', name: '贵州省安顺市', level: 'prefecture', overrides });
+  const requester = await startTestNode({ code: '330000', name: '浙江省', level: 'province', overrides });
+  try {
+    const admins = { hub: await adminSession(hub), provider: await adminSession(provider), requester: await adminSession(requester) };
+    await joinFederation(admins.hub, [admins.provider, admins.requester]);
+    const bridge = await setUpBridge(admins.provider, admins.requester, { people: options.people ?? 50 });
+    const auditor = await addStaff(admins.requester, 'auditor', ['auditor'], '安全审计员');
+    return {
+      hub,
+      provider,
+      requester,
+      bridge,
+      admins,
+      requesterAuditor: auditor.credentials,
+      async close() {
+        await requester.close();
+        await provider.close();
+        await hub.close();
+      },
+    };
+  } catch (error) {
+    await Promise.allSettled([requester.close(), provider.close(), hub.close()]);
+    throw error;
+  }
+}
