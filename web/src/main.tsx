@@ -1,6 +1,5 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import 'dayjs/locale/zh-cn';
 import './i18n';
 import { App } from './App';
 

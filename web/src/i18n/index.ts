@@ -3,6 +3,8 @@
  * i18n/messages/<area>.ts as `export const messages = { 'zh-CN': {...}, en: {...} }`, loaded here under its area's name
  * (t('catalog.title')).
  */
+import dayjs from 'dayjs';
+import 'dayjs/locale/zh-cn';
 import i18n from 'i18next';
 import { initReactI18next } from 'react-i18next';
 
@@ -30,6 +32,7 @@ export function storedLanguage(): Language {
 export function rememberLanguage(language: Language): void {
   localStorage.setItem(storageKey, language);
   document.documentElement.lang = language;
+  dayjs.locale(language === 'en' ? 'en' : 'zh-cn');
   void i18n.changeLanguage(language);
 }
 
@@ -40,5 +43,7 @@ void i18n.use(initReactI18next).init({
   interpolation: { escapeValue: false },
   returnNull: false,
 });
+
+dayjs.locale(storedLanguage() === 'en' ? 'en' : 'zh-cn');
 
 export { i18n };
