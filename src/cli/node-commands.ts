@@ -106,10 +106,23 @@ export function registerNodeCommands(program: Command, output: Output): void {
       const running = await startNodeServer(loaded);
       output.err(`Tongban node ${running.node.info.code} ${running.node.info.name} listening on ${running.url} (API docs: ${running.url}/docs)`);
       await new Promise<void>((resolveStop) => {
-        const stop = () => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          void running.close().then(resolveStop);
+        let draining = false;
+        const stop = (signal: NodeJS.Signals) => {
+          if (draining) {
+            // The operator asked twice: stop waiting for the drain. Nothing half-written is lost:
+            // each write is one transaction, and an interrupted outbox delivery is retried later.
+            process.off('SIGINT', stop);
+            process.off('SIGTERM', stop);
+            output.err(`${signal} again: exiting now without waiting for ${running.inFlight()} running request(s).`);
+            process.exit(signal === 'SIGTERM' ? 143 : 130);
+          }
+          draining = true;
+          output.err(`${signal}: shutting down; finishing ${running.inFlight()} running request(s). Press Ctrl-C again to exit at once.`);
+          void running.close().then(() => {
+            process.off('SIGINT', stop);
+            process.off('SIGTERM', stop);
+            resolveStop();
+          });
         };
         process.on('SIGINT', stop);
         process.on('SIGTERM', stop);

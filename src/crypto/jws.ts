@@ -45,8 +45,21 @@ export type JwsKeyResolver = (kid: string) => JwsVerificationKey | undefined;
 /** A verified JWS: its parsed payload and who signed it. */
 export interface VerifiedJws {
   readonly payload: unknown;
+  /** The payload as signed: RFC 8785 canonical JSON, so hashes can be taken without serialising again. */
+  readonly payloadText: string;
   readonly kid: string;
   readonly header: JwsHeader;
+}
+
+/**
+ * A JWS payload decoded and parsed but not yet trusted, for callers that must check its shape
+ * before the signature (to refuse in protocol order) and should not parse it twice.
+ */
+export interface DecodedJwsPayload {
+  /** The base64url payload this was decoded from; `verifyJws` uses it only for that JWS. */
+  readonly encoded: string;
+  readonly text: string;
+  readonly value: unknown;
 }
 
 /** A `kid` split into its node code and key id. */
@@ -87,18 +100,34 @@ const decodedHeaders = new BoundedCache<string, JwsHeader>(1024);
 
 /** Signs the canonical JSON of `payload`. */
 export function signJws(payload: unknown, signer: JwsSigner): FlattenedJws {
+  return signCanonicalJws(canonicalJson(payload), signer);
+}
+
+/**
+ * Signs a payload already serialised with `canonicalJson`, for callers that also hash that text
+ * (serialising once). Text that is not canonical would be refused by every verifier.
+ */
+export function signCanonicalJws(canonicalPayload: string, signer: JwsSigner): FlattenedJws {
   const protectedHeader = encodeHeader(signer.suite.jwsAlgorithm, signer.kid);
-  const encodedPayload = Buffer.from(canonicalJson(payload), 'utf8').toString('base64url');
+  const encodedPayload = Buffer.from(canonicalPayload, 'utf8').toString('base64url');
   const signature = signer.suite.sign(signer.privateKey, signingInput(protectedHeader, encodedPayload));
   return { payload: encodedPayload, protected: protectedHeader, signature: toBase64Url(signature) };
+}
+
+/** Decodes and parses a JWS payload without verifying anything; InputError when it is not UTF-8 JSON. */
+export function decodeJwsPayload(jws: FlattenedJws): DecodedJwsPayload {
+  if (typeof jws.payload !== 'string' || !isBase64Url(jws.payload)) throw new InputError('JWS payload is not base64url', { path: 'payload' });
+  const { text, value } = parseJson(Buffer.from(jws.payload, 'base64url'), 'payload');
+  return { encoded: jws.payload, text, value };
 }
 
 /**
  * Verifies a JWS and returns its payload. Throws TongbanError `key_unknown` when the resolver
  * does not know the kid, SignatureInvalidError when the signature or algorithm is wrong, and
- * InputError when the JWS or its payload is malformed or not canonical.
+ * InputError when the JWS or its payload is malformed or not canonical. `decoded`, from
+ * `decodeJwsPayload` of this same JWS, saves parsing the payload again.
  */
-export function verifyJws(jws: FlattenedJws, resolveKey: JwsKeyResolver): VerifiedJws {
+export function verifyJws(jws: FlattenedJws, resolveKey: JwsKeyResolver, decoded?: DecodedJwsPayload): VerifiedJws {
   assertFlattenedShape(jws);
   const header = decodeHeader(jws.protected);
   const key = resolveKey(header.kid);
@@ -116,7 +145,9 @@ export function verifyJws(jws: FlattenedJws, resolveKey: JwsKeyResolver): Verifi
   if (!key.suite.verify(key.publicKey, signingInput(jws.protected, jws.payload), signature)) {
     throw new SignatureInvalidError(`JWS signature does not verify with key "${header.kid}"`, { kid: header.kid });
   }
-  return { payload: parseCanonical(Buffer.from(jws.payload, 'base64url'), 'payload'), kid: header.kid, header };
+  const payload = decoded !== undefined && decoded.encoded === jws.payload ? decoded : parseJson(Buffer.from(jws.payload, 'base64url'), 'payload');
+  assertCanonical(payload, 'payload');
+  return { payload: payload.value, payloadText: payload.text, kid: header.kid, header };
 }
 
 /** ASCII(protected ‖ "." ‖ payload); both are base64url by now, so latin1 is ASCII. */
@@ -142,7 +173,9 @@ function encodeHeader(alg: JwsAlgorithm, kid: string): string {
 function decodeHeader(encoded: string): JwsHeader {
   const hit = decodedHeaders.get(encoded);
   if (hit !== undefined) return hit;
-  const value = parseCanonical(fromBase64Url(encoded, 'protected'), 'protected');
+  const parsed = parseJson(fromBase64Url(encoded, 'protected'), 'protected');
+  assertCanonical(parsed, 'protected');
+  const value = parsed.value;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new InputError('JWS protected header is not an object', { path: 'protected' });
   }
@@ -165,20 +198,21 @@ function decodeHeader(encoded: string): JwsHeader {
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-/** Parses JSON that must already be in canonical form, byte for byte. */
-function parseCanonical(bytes: Uint8Array, what: string): unknown {
-  let text: string;
-  let value: unknown;
+/** Parses UTF-8 JSON, keeping its text. */
+function parseJson(bytes: Uint8Array, what: string): { readonly text: string; readonly value: unknown } {
   try {
-    text = strictUtf8.decode(bytes);
-    value = JSON.parse(text);
+    const text = strictUtf8.decode(bytes);
+    return { text, value: JSON.parse(text) as unknown };
   } catch {
     throw new InputError(`JWS ${what} is not UTF-8 JSON`, { path: what });
   }
-  if (canonicalJson(value) !== text) {
+}
+
+/** JSON that must already be in canonical form, byte for byte, so equal values have equal bytes. */
+function assertCanonical(parsed: { readonly text: string; readonly value: unknown }, what: string): void {
+  if (canonicalJson(parsed.value) !== parsed.text) {
     throw new InputError(`JWS ${what} is not RFC 8785 canonical JSON`, { path: what });
   }
-  return value;
 }
 
 function assertFlattenedShape(jws: unknown): asserts jws is FlattenedJws {

@@ -3,11 +3,14 @@ import type { AgreementService } from '../agreements/index.ts';
 import type { CatalogService } from '../catalog/index.ts';
 import type { DirectoryService } from '../directory/index.ts';
 import type { BackgroundService, NodeCore } from '../node/node-core.ts';
-import { createGateway, type InboundResult } from './gateway.ts';
-import { createOutbox, type OutboundRequest } from './outbox.ts';
+import type { EventInput } from '../audit/domain/event.ts';
+import { createGateway, type InboundResult, type QualityFloorCheck } from './gateway.ts';
+import { createGroupCommit } from './group-commit.ts';
+import { createOutbox, type OutboundPage, type OutboundRequest } from './outbox.ts';
 import { createRelay } from './relay.ts';
 import { createRequester, type ExchangeOutcome, type ExchangeRequest } from './requester.ts';
 import { createInboundStore } from './store/inbound-store.ts';
+import type { SentRequestFilter } from './store/outbound-store.ts';
 
 export interface ExchangeService extends BackgroundService {
   /** Provider side: handle an envelope received over HTTP. */
@@ -19,7 +22,10 @@ export interface ExchangeService extends BackgroundService {
   /** Requester side: queue in the outbox; delivered with retries until answered or refused. */
   enqueue(request: ExchangeRequest): Promise<OutboundRequest>;
   outbound(id: string): Promise<OutboundRequest>;
+  /** Requests queued in the outbox, newest first. */
   listOutbound(limit?: number): Promise<OutboundRequest[]>;
+  /** Every request this node sent (sync and async) with its outcome, filtered and paginated. */
+  listRequests(filter: SentRequestFilter): Promise<OutboundPage>;
   /** Delivers due outbox messages now (the background loop does this every half second). */
   deliverDue(): Promise<number>;
 }
@@ -29,13 +35,15 @@ const pruneEveryMs = 60_000;
 
 export async function createExchangeService(
   core: NodeCore,
-  deps: { directory: DirectoryService; catalog: CatalogService; agreements: AgreementService },
+  deps: { directory: DirectoryService; catalog: CatalogService; agreements: AgreementService; qualityFloor?: QualityFloorCheck },
 ): Promise<ExchangeService> {
   const inbound = createInboundStore(core.store.db);
-  const gateway = createGateway({ core, ...deps, inbound });
+  // The exchange's own events (requested, refused, relayed) share commits under load.
+  const events = createGroupCommit<EventInput, unknown>(core.store.db, (trx, batch) => core.events.append(trx, batch));
+  const gateway = createGateway({ core, ...deps, inbound, record: events.submit });
   const requester = createRequester(core, deps.directory);
   const outbox = createOutbox(core, requester);
-  const relay = createRelay(core, deps.directory);
+  const relay = createRelay(core, deps.directory, events.submit);
   let pruner: NodeJS.Timeout | undefined;
 
   return {
@@ -45,6 +53,7 @@ export async function createExchangeService(
     enqueue: outbox.enqueue,
     outbound: outbox.get,
     listOutbound: outbox.list,
+    listRequests: outbox.listSent,
     deliverDue: outbox.runOnce,
     start() {
       outbox.start();
@@ -58,6 +67,7 @@ export async function createExchangeService(
       if (pruner) clearInterval(pruner);
       pruner = undefined;
       await outbox.stop();
+      await Promise.all([events.idle(), gateway.idle(), requester.idle()]);
     },
   };
 }

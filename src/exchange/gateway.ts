@@ -5,6 +5,7 @@
  */
 import { createHash, createHmac } from 'node:crypto';
 import type { AgreementService, PolicyDecision } from '../agreements/index.ts';
+import type { EventInput } from '../audit/domain/event.ts';
 import type { CatalogService } from '../catalog/index.ts';
 import {
   InputError,
@@ -15,9 +16,19 @@ import {
   type ErrorCode,
 } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
-import { canonicalJson, fromBase64Url, signJws, verifyJws, type FlattenedJws } from '../crypto/index.ts';
+import {
+  canonicalJson,
+  decodeJwsPayload,
+  fromBase64Url,
+  signJws,
+  verifyJws,
+  type DecodedJwsPayload,
+  type FlattenedJws,
+  type VerifiedJws,
+} from '../crypto/index.ts';
 import type { DirectoryService } from '../directory/index.ts';
 import type { NodeCore } from '../node/node-core.ts';
+import { withoutTimestamp } from './domain/canonical-message.ts';
 import { shapeRecord } from './domain/masking.ts';
 import {
   isSealed,
@@ -30,7 +41,8 @@ import {
   type VerifyBody,
 } from './domain/message.ts';
 import { openBody, sealBody } from './sealing.ts';
-import type { InboundStore } from './store/inbound-store.ts';
+import { createGroupCommit } from './group-commit.ts';
+import type { InboundKey, InboundStore, StoredAnswer } from './store/inbound-store.ts';
 
 /** What goes back over HTTP: a status and a JSON body (the signed answer, or the error shape). */
 export interface InboundResult {
@@ -49,6 +61,27 @@ export interface GatewayDeps {
   readonly catalog: CatalogService;
   readonly agreements: AgreementService;
   readonly inbound: InboundStore;
+  /** Records an event in a transaction of its own (shared by many with group commit). */
+  readonly record: (event: EventInput) => Promise<unknown>;
+  /**
+   * The agreement's quality floor for a dataset (DESIGN §7): refused with its clause when the
+   * dataset's latest score is below it. Absent: no floors are enforced.
+   */
+  readonly qualityFloor?: QualityFloorCheck;
+}
+
+/** Whether a dataset meets the quality floor an agreement version sets for it. */
+export type QualityFloorCheck = (
+  agreement: { readonly id: string; readonly version: number },
+  dataset: string,
+) => Promise<{ readonly allow: boolean; readonly reason: string; readonly clause: string }>;
+
+/** An answer waiting for the group commit that stores it with its event. */
+interface AnswerWrite {
+  readonly key: InboundKey & { readonly op: string; readonly agreement: string; readonly received: Date };
+  readonly result: StoredAnswer;
+  readonly answered: Date;
+  readonly event: EventInput;
 }
 
 /** Checks that a value has the flattened JWS shape before anything else looks at it. */
@@ -68,8 +101,13 @@ export function asFlattenedJws(value: unknown): FlattenedJws {
 
 /** Reads the payload of a JWS without trusting it yet. */
 export function peekPayload(jws: FlattenedJws): unknown {
+  return decodePayload(jws).value;
+}
+
+/** Decodes the payload of a JWS without trusting it yet, keeping its text for the verification. */
+export function decodePayload(jws: FlattenedJws): DecodedJwsPayload {
   try {
-    return JSON.parse(Buffer.from(fromBase64Url(jws.payload, 'payload')).toString('utf8')) as unknown;
+    return decodeJwsPayload(jws);
   } catch {
     throw new InputError('The exchange envelope payload is not base64url JSON.', { path: '/payload' }, 'envelope_invalid');
   }
@@ -88,9 +126,10 @@ export function peekKid(jws: FlattenedJws): string {
 
 /**
  * Authenticates a signed document from a member: the member must be in the directory and active,
- * and the signature must verify with a key of that member valid at `at`.
+ * and the signature must verify with a key of that member valid at `at`. `decoded` is the payload
+ * as `decodePayload` read it, so it is not parsed twice.
  */
-export function verifyFromMember(directory: DirectoryService, jws: FlattenedJws, from: string, at: Date): void {
+export function verifyFromMember(directory: DirectoryService, jws: FlattenedJws, from: string, at: Date, decoded?: DecodedJwsPayload): VerifiedJws {
   directory.assertUsable();
   const member = directory.member(from);
   if (!member) throw new TongbanError('sender_unknown', `Node ${from} is not a member of the federation.`, { from });
@@ -104,7 +143,7 @@ export function verifyFromMember(directory: DirectoryService, jws: FlattenedJws,
     throw new TongbanError('key_not_valid', `The key ${kid} is not a valid key of ${from} at ${at.toISOString()}.`, { kid, at: at.toISOString() });
   }
   try {
-    verifyJws(jws, () => key);
+    return verifyJws(jws, () => key, decoded);
   } catch (error) {
     if (error instanceof TongbanError && error.code === 'key_unknown') {
       throw new TongbanError('key_not_valid', `The key ${kid} is not known for ${from}.`, { kid });
@@ -120,7 +159,18 @@ export function verifyFromMember(directory: DirectoryService, jws: FlattenedJws,
  */
 export function requestHash(message: Message): string {
   const { ts: _ts, ...timeless } = message;
-  return createHash('sha256').update(canonicalJson(timeless)).digest('base64url');
+  return requestHashOfTimeless(canonicalJson(timeless));
+}
+
+/** `requestHash` from the canonical text of the message without its time. */
+export function requestHashOfTimeless(timelessText: string): string {
+  return createHash('sha256').update(timelessText).digest('base64url');
+}
+
+/** `requestHash` from the message's canonical text as signed, without serialising it again. */
+export function requestHashOfCanonical(canonicalText: string, message: Message): string {
+  const timeless = withoutTimestamp(canonicalText, message);
+  return timeless === undefined ? requestHash(message) : requestHashOfTimeless(timeless);
 }
 
 /** The keyed hash under which the log records whose data an exchange touched. */
@@ -131,12 +181,24 @@ export function subjectHashOf(subjectKey: Uint8Array, key: Readonly<Record<strin
 }
 
 export function createGateway(deps: GatewayDeps) {
-  const { core, directory, catalog, agreements, inbound } = deps;
+  const { core, directory, catalog, agreements, inbound, record } = deps;
   const { clock, config, info } = core;
+  /** Stores answers and their events, many per transaction under load; true where this write was the first for its id. */
+  const answers = createGroupCommit<AnswerWrite, boolean>(core.store.db, async (trx, writes) => {
+    const first: boolean[] = [];
+    const events: EventInput[] = [];
+    for (const write of writes) {
+      const inserted = await inbound.answer(trx, write.key, write.result, write.answered);
+      first.push(inserted);
+      if (inserted) events.push(write.event);
+    }
+    await core.events.append(trx, events);
+    return first;
+  });
 
   /** Records a refusal that happened before the message could be trusted, and returns the error answer. */
   async function refuse(error: TongbanError, facts: Record<string, unknown>): Promise<InboundResult> {
-    await core.events.record({
+    await record({
       type: 'exchange.refused',
       actor: typeof facts.from === 'string' ? `node:${facts.from}` : null,
       outcome: 'denied',
@@ -145,25 +207,53 @@ export function createGateway(deps: GatewayDeps) {
     return { status: error.httpStatus, body: { ...error.toBody(), details: { ...error.details, retryable: error.retryable } } };
   }
 
-  async function waitForAnswer(message: Message, hash: string): Promise<InboundResult> {
+  /** Waits for a row an earlier version left in `processing` to be answered (or abandoned). */
+  async function waitForAnswer(message: Message, hash: string, received: Date): Promise<InboundResult> {
     const deadline = Date.now() + concurrentWaitMs;
     while (Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 25));
-      const claim = await inbound.claim({ id: message.id, from: message.from, op: message.op, agreement: message.agreement, requestHash: hash, now: clock.now() });
+      const claim = await inbound.lookup({ id: message.id, from: message.from, requestHash: hash }, clock.now());
       if (claim.kind === 'answered') return { status: claim.status, body: claim.body };
+      if (claim.kind === 'new') return decideAndAnswer(message, hash, received);
+      if (claim.kind === 'replayed') return refuseReplay(message, hash);
     }
     const error = new TongbanError('in_progress', 'This message is still being handled; retry shortly for its answer.', { id: message.id });
     return { status: error.httpStatus, body: { ...error.toBody(), details: { ...error.details, retryable: true } } };
+  }
+
+  function refuseReplay(message: Message, hash: string): Promise<InboundResult> {
+    return refuse(new TongbanError('replayed', `Message id ${message.id} was already used for a different message.`, { id: message.id }), {
+      id: message.id,
+      from: message.from,
+      requestHash: hash,
+    });
+  }
+
+  /**
+   * Stores the answer and its events in one transaction, unless another process answered the same
+   * id first: then nothing is written and that process's stored answer is returned.
+   */
+  async function store(message: Message, hash: string, received: Date, result: InboundResult, answered: Date, event: EventInput): Promise<InboundResult> {
+    const key = { id: message.id, from: message.from, requestHash: hash };
+    const first = await answers.submit({ key: { ...key, op: message.op, agreement: message.agreement, received }, result, answered, event });
+    if (first) return result;
+    const stored = await inbound.lookup(key, clock.now());
+    if (stored.kind === 'answered') return { status: stored.status, body: stored.body };
+    if (stored.kind === 'replayed') return refuseReplay(message, hash);
+    return waitForAnswer(message, hash, received);
   }
 
   /** Handles one envelope as received over HTTP (directly, or relayed by the hub). */
   async function receive(raw: unknown): Promise<InboundResult> {
     const received = clock.now();
     let message: Message;
+    let hash: string;
     try {
       const jws = asFlattenedJws(raw);
-      message = parseMessage(peekPayload(jws));
-      verifyFromMember(directory, jws, message.from, new Date(message.ts));
+      const decoded = decodePayload(jws);
+      message = parseMessage(decoded.value);
+      const verified = verifyFromMember(directory, jws, message.from, new Date(message.ts), decoded);
+      hash = requestHashOfCanonical(verified.payloadText, message);
       const skewMs = Math.abs(received.getTime() - new Date(message.ts).getTime());
       if (skewMs > config.exchange.clockSkewSeconds * 1000) {
         throw new InputError(
@@ -182,17 +272,10 @@ export function createGateway(deps: GatewayDeps) {
       return refuse(refusal, facts);
     }
 
-    const hash = requestHash(message);
-    const claim = await inbound.claim({ id: message.id, from: message.from, op: message.op, agreement: message.agreement, requestHash: hash, now: received });
+    const claim = await inbound.lookup({ id: message.id, from: message.from, requestHash: hash }, received);
     if (claim.kind === 'answered') return { status: claim.status, body: claim.body };
-    if (claim.kind === 'processing') return waitForAnswer(message, hash);
-    if (claim.kind === 'replayed') {
-      return refuse(new TongbanError('replayed', `Message id ${message.id} was already used for a different message.`, { id: message.id }), {
-        id: message.id,
-        from: message.from,
-        requestHash: hash,
-      });
-    }
+    if (claim.kind === 'processing') return waitForAnswer(message, hash, received);
+    if (claim.kind === 'replayed') return refuseReplay(message, hash);
     return decideAndAnswer(message, hash, received);
   }
 
@@ -220,6 +303,10 @@ export function createGateway(deps: GatewayDeps) {
         },
         dataset,
       );
+      if (decision.allow && deps.qualityFloor) {
+        const floor = await deps.qualityFloor(decision.agreement, body.dataset);
+        if (!floor.allow) decision = { ...decision, allow: false, code: 'quality_below_floor', reason: floor.reason, clause: floor.clause, fields: [], masks: {} };
+      }
       if (decision.allow) {
         if (message.op === 'query') {
           const query = body as QueryBody;
@@ -237,18 +324,12 @@ export function createGateway(deps: GatewayDeps) {
       const refusal = toTongbanError(caught);
       if (refusal.kind === 'internal') throw caught;
       const result: InboundResult = { status: refusal.httpStatus, body: { ...refusal.toBody(), details: { ...refusal.details, retryable: refusal.retryable } } };
-      await core.store.db.transaction().execute(async (trx) => {
-        await inbound.answer(trx, message.id, result, clock.now());
-        await core.events.append(trx, [
-          {
-            type: 'exchange.refused',
-            actor: `node:${message.from}`,
-            outcome: 'denied',
-            details: { id: message.id, from: message.from, op: message.op, agreement: message.agreement, code: refusal.code, requestHash: hash },
-          },
-        ]);
+      return store(message, hash, received, result, clock.now(), {
+        type: 'exchange.refused',
+        actor: `node:${message.from}`,
+        outcome: 'denied',
+        details: { id: message.id, from: message.from, op: message.op, agreement: message.agreement, code: refusal.code, requestHash: hash },
       });
-      return result;
     }
     const decided = clock.now();
 
@@ -273,41 +354,35 @@ export function createGateway(deps: GatewayDeps) {
     const result: InboundResult = decision.allow ? { status: 200, body: { answer: signed } } : denial(decision, signed);
 
     const subjectKey = await core.keyring.subjectKey();
-    await core.store.db.transaction().execute(async (trx) => {
-      await inbound.answer(trx, message.id, result, answered);
-      await core.events.append(trx, [
-        {
-          type: decision.allow ? 'exchange.answered' : 'exchange.denied',
-          actor: `node:${message.from}`,
-          outcome: decision.allow ? 'success' : 'denied',
-          subjectHash: subjectHashOf(subjectKey, body.key),
-          details: {
-            id: message.id,
-            answerId: answer.id,
-            from: message.from,
-            to: message.to,
-            via: message.via ?? null,
-            op: message.op,
-            agreement: message.agreement,
-            item: message.item,
-            purpose: message.purpose,
-            case: message.case ?? null,
-            operator: message.operator,
-            dataset: body.dataset,
-            fields: decision.allow ? decision.fields : [],
-            records,
-            clause: decision.clause,
-            code: decision.code ?? null,
-            requestHash: hash,
-            timings: { received: received.toISOString(), decided: decided.toISOString(), answered: answered.toISOString() },
-          },
-        },
-      ]);
+    return store(message, hash, received, result, answered, {
+      type: decision.allow ? 'exchange.answered' : 'exchange.denied',
+      actor: `node:${message.from}`,
+      outcome: decision.allow ? 'success' : 'denied',
+      subjectHash: subjectHashOf(subjectKey, body.key),
+      details: {
+        id: message.id,
+        answerId: answer.id,
+        from: message.from,
+        to: message.to,
+        via: message.via ?? null,
+        op: message.op,
+        agreement: message.agreement,
+        item: message.item,
+        purpose: message.purpose,
+        case: message.case ?? null,
+        operator: message.operator,
+        dataset: body.dataset,
+        fields: decision.allow ? decision.fields : [],
+        records,
+        clause: decision.clause,
+        code: decision.code ?? null,
+        requestHash: hash,
+        timings: { received: received.toISOString(), decided: decided.toISOString(), answered: answered.toISOString() },
+      },
     });
-    return result;
   }
 
-  return { receive };
+  return { receive, idle: answers.idle };
 }
 
 function denial(decision: PolicyDecision, signed: FlattenedJws): InboundResult {

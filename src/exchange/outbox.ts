@@ -7,12 +7,14 @@ import type { Clock } from '../core/clock.ts';
 import { NotFoundError, toTongbanError } from '../core/errors.ts';
 import { claimLock } from '../store/dialect.ts';
 import type { NodeCore } from '../node/node-core.ts';
+import { listSentRequests, type SendMode, type SentRequestFilter } from './store/outbound-store.ts';
 import type { ExchangeOutboundTable } from './store/tables.ts';
 import type { ExchangeRequest, Requester } from './requester.ts';
 
-/** A queued request as staff see it. */
+/** A request this node sent (queued in the outbox, or answered while the caller waited) as staff see it. */
 export interface OutboundRequest {
   readonly id: string;
+  readonly mode: SendMode;
   readonly to: string;
   readonly op: string;
   readonly agreement: string;
@@ -22,9 +24,42 @@ export interface OutboundRequest {
   readonly attempts: number;
   readonly nextAttemptAt: string;
   readonly lastError: string | null;
+  /** Outbox rows: the verified answer and its evidence, or the refusal. Sync rows keep the decision only, never records. */
   readonly answer: unknown;
+  /** The id of the partner's signed answer (also of a signed denial), once there is one. */
+  readonly answerId: string | null;
+  /** The clause that allowed or refused the request, once decided. */
+  readonly clause: string | null;
+  /** The error code of a refusal or a failure. */
+  readonly code: string | null;
   readonly createdAt: string;
   readonly finishedAt: string | null;
+}
+
+/** A page of sent requests and how many match in all. */
+export interface OutboundPage {
+  readonly requests: OutboundRequest[];
+  readonly total: number;
+}
+
+/** What an answered or refused row says about the decision, whichever way it was sent. */
+function decisionOf(row: ExchangeOutboundTable, answer: unknown): Pick<OutboundRequest, 'answerId' | 'clause' | 'code'> {
+  const none = { answerId: null, clause: null, code: row.status === 'denied' || row.status === 'failed' ? row.last_error : null };
+  if (typeof answer !== 'object' || answer === null) return none;
+  const stored = answer as { answer?: { id?: unknown; decision?: { clause?: unknown; code?: unknown } }; code?: unknown; details?: { clause?: unknown; answerId?: unknown } };
+  if (stored.answer && typeof stored.answer === 'object') {
+    const decision = stored.answer.decision;
+    return {
+      answerId: typeof stored.answer.id === 'string' ? stored.answer.id : null,
+      clause: typeof decision?.clause === 'string' ? decision.clause : null,
+      code: typeof decision?.code === 'string' ? decision.code : null,
+    };
+  }
+  return {
+    answerId: typeof stored.details?.answerId === 'string' ? stored.details.answerId : null,
+    clause: typeof stored.details?.clause === 'string' ? stored.details.clause : null,
+    code: typeof stored.code === 'string' ? stored.code : none.code,
+  };
 }
 
 /** How long a claimed row stays with one process before another may take it over. */
@@ -38,9 +73,12 @@ export function backoffMs(attempts: number, random: () => number = Math.random):
   return Math.round(base * (0.8 + 0.4 * random()));
 }
 
-function toOutbound(row: ExchangeOutboundTable): OutboundRequest {
+/** A row as the API shows it. */
+export function toOutbound(row: ExchangeOutboundTable): OutboundRequest {
+  const answer = row.answer ? (JSON.parse(row.answer) as unknown) : null;
   return {
     id: row.id,
+    mode: row.mode,
     to: row.to_node,
     op: row.op,
     agreement: row.agreement,
@@ -50,7 +88,8 @@ function toOutbound(row: ExchangeOutboundTable): OutboundRequest {
     attempts: row.attempts,
     nextAttemptAt: row.next_attempt_at,
     lastError: row.last_error,
-    answer: row.answer ? (JSON.parse(row.answer) as unknown) : null,
+    answer,
+    ...decisionOf(row, answer),
     createdAt: row.created_at,
     finishedAt: row.finished_at,
   };
@@ -72,6 +111,7 @@ export function createOutbox(core: NodeCore, requester: Requester) {
       agreement: prepared.message.agreement,
       route: prepared.route,
       operator: request.operator,
+      mode: 'async',
       envelope: JSON.stringify(prepared.message),
       status: 'queued',
       attempts: 0,
@@ -189,9 +229,15 @@ export function createOutbox(core: NodeCore, requester: Requester) {
       if (!row) throw new NotFoundError(`No outgoing request ${id}.`, { id });
       return toOutbound(row);
     },
+    /** Requests queued in the outbox (sent asynchronously), newest first. */
     async list(limit = 50): Promise<OutboundRequest[]> {
-      const rows = await store.db.selectFrom('exchange_outbound').selectAll().orderBy('created_at', 'desc').limit(Math.min(limit, 500)).execute();
-      return rows.map(toOutbound);
+      const page = await listSentRequests(store.db, { mode: 'async', limit: Math.min(limit, 500), offset: 0 });
+      return page.rows.map(toOutbound);
+    },
+    /** Every request this node sent, sync and async, filtered and paginated. */
+    async listSent(filter: SentRequestFilter): Promise<OutboundPage> {
+      const page = await listSentRequests(store.db, filter);
+      return { requests: page.rows.map(toOutbound), total: page.total };
     },
     start(): void {
       timer ??= setInterval(tick, pollMs);

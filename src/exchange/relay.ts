@@ -3,17 +3,20 @@
  * that the sender really signed the envelope, then forwards it unchanged. The body is sealed for
  * the recipient, so the hub routes what it cannot read.
  */
+import type { EventInput } from '../audit/domain/event.ts';
 import { InputError, TongbanError, toTongbanError } from '../core/errors.ts';
 import type { DirectoryService } from '../directory/index.ts';
 import type { NodeCore } from '../node/node-core.ts';
 import { isSealed, parseMessage, type Message } from './domain/message.ts';
-import { asFlattenedJws, peekPayload, requestHash, verifyFromMember, type InboundResult } from './gateway.ts';
+import { postJsonOf } from './keep-alive-fetch.ts';
+import { asFlattenedJws, decodePayload, peekPayload, requestHashOfCanonical, verifyFromMember, type InboundResult } from './gateway.ts';
 
-export function createRelay(core: NodeCore, directory: DirectoryService) {
+export function createRelay(core: NodeCore, directory: DirectoryService, recordEvent: (event: EventInput) => Promise<unknown>) {
   const { clock, info, config } = core;
+  const postJson = postJsonOf(core.fetch);
 
   async function record(outcome: 'success' | 'denied' | 'failure', details: Record<string, unknown>): Promise<void> {
-    await core.events.record({ type: 'exchange.relayed', actor: typeof details.from === 'string' ? `node:${details.from}` : null, outcome, details });
+    await recordEvent({ type: 'exchange.relayed', actor: typeof details.from === 'string' ? `node:${details.from}` : null, outcome, details });
   }
 
   /** Checks and forwards one envelope; answers with the recipient's status and body, verbatim. */
@@ -21,11 +24,13 @@ export function createRelay(core: NodeCore, directory: DirectoryService) {
     const received = clock.now();
     let message: Message;
     let url: string;
+    let hash: string;
     try {
       if (info.role !== 'hub') throw new InputError('Only the hub relays radial messages.', undefined, 'not_for_this_node');
       const jws = asFlattenedJws(raw);
-      message = parseMessage(peekPayload(jws));
-      verifyFromMember(directory, jws, message.from, new Date(message.ts));
+      const decoded = decodePayload(jws);
+      message = parseMessage(decoded.value);
+      hash = requestHashOfCanonical(verifyFromMember(directory, jws, message.from, new Date(message.ts), decoded).payloadText, message);
       if (message.via !== info.code) {
         throw new InputError(`The message names ${message.via ?? 'no hub'} as its relay, not ${info.code}.`, { via: message.via ?? null }, 'not_for_this_node');
       }
@@ -51,15 +56,10 @@ export function createRelay(core: NodeCore, directory: DirectoryService) {
       return { status: refusal.httpStatus, body: { ...refusal.toBody(), details: { ...refusal.details, retryable: refusal.retryable } } };
     }
 
-    const facts = { id: message.id, from: message.from, to: message.to, op: message.op, agreement: message.agreement, requestHash: requestHash(message) };
+    const facts = { id: message.id, from: message.from, to: message.to, op: message.op, agreement: message.agreement, requestHash: hash };
     try {
-      const response = await core.fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(raw),
-        signal: AbortSignal.timeout(config.exchange.requestTimeoutMs),
-      });
-      const body = (await response.json()) as unknown;
+      const response = await postJson(url, JSON.stringify(raw), config.exchange.requestTimeoutMs);
+      const body = JSON.parse(response.text) as unknown;
       await record(response.status === 200 ? 'success' : 'denied', {
         ...facts,
         status: response.status,

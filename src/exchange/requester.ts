@@ -2,14 +2,20 @@
  * The requester side of an exchange: builds and signs the envelope, sends it to the partner
  * (bridge) or through the hub (radial, body sealed for the partner), and checks the signed answer.
  */
+import type { EventInput } from '../audit/domain/event.ts';
 import { errorCodes, TongbanError, toTongbanError, type ErrorCode } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
-import { signJws, type FlattenedJws } from '../crypto/index.ts';
+import { canonicalJson, signCanonicalJws, type FlattenedJws } from '../crypto/index.ts';
 import type { DirectoryService } from '../directory/index.ts';
 import type { NodeCore } from '../node/node-core.ts';
 import { isSealed, type Answer, type Message, type QueryBody, type VerifyBody } from './domain/message.ts';
-import { asFlattenedJws, peekPayload, requestHash, subjectHashOf, verifyFromMember } from './gateway.ts';
+import { withTimestamp } from './domain/canonical-message.ts';
+import { asFlattenedJws, decodePayload, requestHashOfTimeless, subjectHashOf, verifyFromMember } from './gateway.ts';
+import { createGroupCommit } from './group-commit.ts';
+import { postJsonOf } from './keep-alive-fetch.ts';
 import { openBody, sealBody } from './sealing.ts';
+import { syncEnvelope } from './store/outbound-store.ts';
+import type { ExchangeOutboundTable } from './store/tables.ts';
 
 export type Route = 'bridge' | 'radial';
 
@@ -43,10 +49,25 @@ export interface PreparedMessage {
   readonly message: Omit<Message, 'ts'>;
   readonly route: Route;
   readonly url: string;
+  /** The canonical JSON of `message` (no `ts`), when prepare() made it; the outbox does without. */
+  readonly timelessText?: string;
+}
+
+/** A request sent synchronously, as listed among the sent requests, and its event. */
+interface SentWrite {
+  readonly row: ExchangeOutboundTable;
+  readonly event: EventInput;
 }
 
 export function createRequester(core: NodeCore, directory: DirectoryService) {
   const { clock, config, info } = core;
+  const postJson = postJsonOf(core.fetch);
+  /** The sent request and its `exchange.requested` event, in one transaction shared under load. */
+  const sentLog = createGroupCommit<SentWrite, void>(core.store.db, async (trx, writes) => {
+    await trx.insertInto('exchange_outbound').values(writes.map((write) => write.row)).execute();
+    await core.events.append(trx, writes.map((write) => write.event));
+    return writes.map(() => undefined);
+  });
 
   /** Where a message to `to` goes: the partner itself (bridge) or the hub's relay (radial). */
   function urlFor(to: string, route: Route): string {
@@ -62,7 +83,7 @@ export function createRequester(core: NodeCore, directory: DirectoryService) {
   }
 
   /** Builds the message: checks the partner, seals the body for radial. */
-  function prepare(request: ExchangeRequest): PreparedMessage {
+  function prepare(request: ExchangeRequest): PreparedMessage & { readonly timelessText: string } {
     directory.assertUsable();
     const partner = directory.member(request.to);
     if (!partner) throw new TongbanError('member_unknown', `Node ${request.to} is not a member of the federation.`, { to: request.to });
@@ -94,28 +115,25 @@ export function createRequester(core: NodeCore, directory: DirectoryService) {
       operator: request.operator,
       body,
     };
-    return { message, route, url };
+    return { message, route, url, timelessText: canonicalJson(message) };
   }
 
   /** One attempt: signs with a fresh time, posts, and verifies what comes back. */
   async function attempt(prepared: PreparedMessage): Promise<ExchangeOutcome> {
     const sent = clock.now();
     const message: Message = { ...prepared.message, ts: sent.toISOString() } as Message;
-    const envelope = signJws(message, await core.keyring.signer());
-    let response: Response;
+    // Serialised once per request: the time goes into the canonical text prepare() made.
+    const payloadText = prepared.timelessText !== undefined ? withTimestamp(prepared.timelessText, message) : canonicalJson(message);
+    const envelope = signCanonicalJws(payloadText, await core.keyring.signer());
+    let response: { readonly status: number; readonly text: string };
     try {
-      response = await core.fetch(prepared.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(envelope),
-        signal: AbortSignal.timeout(config.exchange.requestTimeoutMs),
-      });
+      response = await postJson(prepared.url, JSON.stringify(envelope), config.exchange.requestTimeoutMs);
     } catch (error) {
       throw new TongbanError('partner_unreachable', `Node ${message.to} did not answer: ${(error as Error).message}.`, { to: message.to, url: prepared.url });
     }
     let payload: unknown;
     try {
-      payload = await response.json();
+      payload = JSON.parse(response.text);
     } catch {
       throw new TongbanError('answer_invalid', `Node ${message.to} answered HTTP ${response.status} without JSON.`, { status: response.status });
     }
@@ -130,10 +148,11 @@ export function createRequester(core: NodeCore, directory: DirectoryService) {
 
   /** Verifies the signed answer and opens a sealed body. */
   async function checkAnswer(evidence: FlattenedJws, message: Message): Promise<ExchangeOutcome['answer']> {
-    const answer = peekPayload(evidence) as Answer;
+    const decoded = decodePayload(evidence);
+    const answer = decoded.value as Answer;
     try {
       if (typeof answer !== 'object' || answer === null || answer.type !== 'tongban.answer') throw new Error('not an answer');
-      verifyFromMember(directory, evidence, message.to, new Date(answer.ts));
+      verifyFromMember(directory, evidence, message.to, new Date(answer.ts), decoded);
     } catch (error) {
       throw new TongbanError('answer_invalid', `The answer from ${message.to} does not verify: ${(error as Error).message}`, { to: message.to });
     }
@@ -169,6 +188,7 @@ export function createRequester(core: NodeCore, directory: DirectoryService) {
   async function send(request: ExchangeRequest): Promise<ExchangeOutcome> {
     const prepared = prepare(request);
     const subjectKey = await core.keyring.subjectKey();
+    const createdAt = clock.now().toISOString();
     const facts = {
       id: prepared.message.id,
       to: request.to,
@@ -181,32 +201,59 @@ export function createRequester(core: NodeCore, directory: DirectoryService) {
       operator: request.operator,
       dataset: request.body.dataset,
       fields: request.op === 'query' ? (request.body as QueryBody).fields : [],
-      requestHash: requestHash({ ...prepared.message, ts: '' } as Message),
+      requestHash: requestHashOfTimeless(prepared.timelessText),
     };
+    const row = (status: ExchangeOutboundTable['status'], answer: unknown, lastError: string | null): ExchangeOutboundTable => ({
+      id: prepared.message.id,
+      to_node: request.to,
+      op: request.op,
+      agreement: request.agreement,
+      route: prepared.route,
+      operator: request.operator,
+      mode: 'sync',
+      envelope: syncEnvelope(facts.requestHash),
+      status,
+      attempts: 1,
+      next_attempt_at: createdAt,
+      locked_until: null,
+      last_error: lastError,
+      answer: JSON.stringify(answer),
+      created_at: createdAt,
+      finished_at: clock.now().toISOString(),
+    });
     try {
       const outcome = await attempt(prepared);
-      await core.events.record({
-        type: 'exchange.requested',
-        actor: request.operator,
-        outcome: outcome.answer.status === 'ok' ? 'success' : 'denied',
-        subjectHash: subjectHashOf(subjectKey, request.body.key),
-        details: { ...facts, route: prepared.route, answerId: outcome.answer.id, clause: outcome.answer.decision.clause, timings: outcome.timings },
+      // The decision is listed; the records are not kept (the caller has them, and they name a person).
+      const { body: _records, ...decided } = outcome.answer;
+      await sentLog.submit({
+        row: row(outcome.answer.status === 'ok' ? 'answered' : 'denied', { answer: decided }, null),
+        event: {
+          type: 'exchange.requested',
+          actor: request.operator,
+          outcome: outcome.answer.status === 'ok' ? 'success' : 'denied',
+          subjectHash: subjectHashOf(subjectKey, request.body.key),
+          details: { ...facts, route: prepared.route, answerId: outcome.answer.id, clause: outcome.answer.decision.clause, timings: outcome.timings },
+        },
       });
       return outcome;
     } catch (error) {
       const refusal = toTongbanError(error);
-      await core.events.record({
-        type: 'exchange.requested',
-        actor: request.operator,
-        outcome: refusal.kind === 'not_allowed' ? 'denied' : 'failure',
-        subjectHash: subjectHashOf(subjectKey, request.body.key),
-        details: { ...facts, route: prepared.route, code: refusal.code, clause: refusal.details?.clause ?? null },
+      const denied = refusal.kind === 'not_allowed';
+      await sentLog.submit({
+        row: row(denied ? 'denied' : 'failed', refusal.toBody(), refusal.code),
+        event: {
+          type: 'exchange.requested',
+          actor: request.operator,
+          outcome: denied ? 'denied' : 'failure',
+          subjectHash: subjectHashOf(subjectKey, request.body.key),
+          details: { ...facts, route: prepared.route, code: refusal.code, clause: refusal.details?.clause ?? null },
+        },
       });
       throw error;
     }
   }
 
-  return { prepare, attempt, send, urlFor };
+  return { prepare, attempt, send, urlFor, idle: sentLog.idle };
 }
 
 export type Requester = ReturnType<typeof createRequester>;

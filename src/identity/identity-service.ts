@@ -48,6 +48,7 @@ import { apiTokenStore, type ApiTokenRow } from './store/api-token-store.ts';
 import { decodeRoles, encodeRoles, staffAccountStore, toStaffAccount, type StaffAccountRow } from './store/staff-account-store.ts';
 import { staffSessionStore, type StaffSessionRow } from './store/staff-session-store.ts';
 import { isUniqueViolation } from './store/unique-violation.ts';
+import { createPrincipalCache } from './principal-cache.ts';
 
 /** The audience of every staff access token. */
 export const staffTokenAudience = 'tongban-staff';
@@ -57,6 +58,8 @@ const accessTokenType = 'at+jwt';
 const touchIntervalMs = 60_000;
 /** Longest bearer value looked at; anything longer is not one of ours. */
 const maxBearerLength = 4096;
+/** Principals are remembered this long by default (see IdentityServiceDeps.principalCacheMs). */
+const defaultPrincipalCacheMs = 2000;
 const minSessionSecretBytes = 32;
 
 /** What the identity service needs. */
@@ -73,6 +76,12 @@ export interface IdentityServiceDeps {
   readonly secretBox: SecretBox;
   /** Which database `db` is; on PostgreSQL the last-admin check locks rows. Defaults to `sqlite`. */
   readonly dialect?: DialectName;
+  /**
+   * How long a bearer token's principal is remembered (default 2000 ms; 0 turns the cache off).
+   * Changes in this process that end or narrow access forget it at once; changes made by another
+   * process of the node apply within this time.
+   */
+  readonly principalCacheMs?: number;
 }
 
 export interface CreateAccountInput {
@@ -198,6 +207,15 @@ export function createIdentityService(deps: IdentityServiceDeps): IdentityServic
   }
   const sessionKey = Uint8Array.from(deps.sessionSecret);
   const hasher = createPasswordHasher({ costLog2: auth.passwordCostLog2 });
+  const principals = createPrincipalCache({ ttlMs: deps.principalCacheMs ?? defaultPrincipalCacheMs });
+  /** Runs a change to sessions, accounts or tokens, then forgets every cached principal. */
+  async function changingAccess<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } finally {
+      principals.invalidate();
+    }
+  }
 
   const nowIso = (): string => clock.now().toISOString();
   const later = (from: Date, seconds: number): string => new Date(from.getTime() + seconds * 1000).toISOString();
@@ -292,9 +310,9 @@ export function createIdentityService(deps: IdentityServiceDeps): IdentityServic
     }
   }
 
-  async function authenticateAccessToken(bearer: string): Promise<StaffPrincipal> {
+  async function authenticateAccessToken(bearer: string, generation: number): Promise<StaffPrincipal> {
     const now = clock.now();
-    let claims: { sub?: unknown; sid?: unknown };
+    let claims: { sub?: unknown; sid?: unknown; exp?: unknown };
     try {
       const verified = await jwtVerify(bearer, sessionKey, {
         algorithms: ['HS256'],
@@ -322,10 +340,20 @@ export function createIdentityService(deps: IdentityServiceDeps): IdentityServic
     }
     await touchSessionIfDue(session, now);
     // Roles come from the account row, not the token, so a change applies on the next request.
-    return { kind: 'staff', accountId: account.id, username: account.username, roles: decodeRoles(account.roles), sessionId: session.id };
+    const principal: StaffPrincipal = { kind: 'staff', accountId: account.id, username: account.username, roles: decodeRoles(account.roles), sessionId: session.id };
+    // Remembered until the token, the session or its idle time ends, or the next touch is due.
+    const seen = now.getTime() - Date.parse(session.last_seen_at) >= touchIntervalMs ? now.getTime() : Date.parse(session.last_seen_at);
+    const notAfter = Math.min(
+      typeof claims.exp === 'number' ? claims.exp * 1000 : now.getTime(),
+      Date.parse(session.expires_at),
+      seen + auth.sessionIdleSeconds * 1000,
+      seen + touchIntervalMs,
+    );
+    principals.set(bearer, principal, now.getTime(), notAfter, generation);
+    return principal;
   }
 
-  async function authenticateApiToken(bearer: string): Promise<Principal> {
+  async function authenticateApiToken(bearer: string, generation: number): Promise<Principal> {
     const invalid = () => new AuthenticationError('The API token is not valid, has expired, or was revoked.', undefined, 'token_invalid');
     const id = apiTokenIdOf(bearer);
     if (!id) throw invalid();
@@ -334,12 +362,18 @@ export function createIdentityService(deps: IdentityServiceDeps): IdentityServic
     const now = clock.now();
     if (row.revoked_at !== null) throw invalid();
     if (row.expires_at !== null && now.getTime() >= Date.parse(row.expires_at)) throw invalid();
-    if (row.last_used_at === null || now.getTime() - Date.parse(row.last_used_at) >= touchIntervalMs) {
+    let used = row.last_used_at === null ? Number.NEGATIVE_INFINITY : Date.parse(row.last_used_at);
+    if (now.getTime() - used >= touchIntervalMs) {
       await apiTokenStore.touch(db, row.id, now.toISOString());
+      used = now.getTime();
     }
     // Reserved roles are refused at creation; filtering again means a hand-edited row cannot grant them.
     const held = decodeRoles(row.roles).filter((role) => !rolesForbiddenToTokens.includes(role));
-    return { kind: 'token', tokenId: row.id, name: row.name, roles: held };
+    const principal: Principal = { kind: 'token', tokenId: row.id, name: row.name, roles: held };
+    // Remembered until the token expires or its next use must be written down.
+    const notAfter = Math.min(row.expires_at === null ? Number.POSITIVE_INFINITY : Date.parse(row.expires_at), used + touchIntervalMs);
+    principals.set(bearer, principal, now.getTime(), notAfter, generation);
+    return principal;
   }
 
   // ---- login ----
@@ -537,7 +571,7 @@ export function createIdentityService(deps: IdentityServiceDeps): IdentityServic
     };
   }
 
-  return {
+  const service: IdentityService = {
     authorize,
 
     async createAccount(actor, input) {
@@ -724,7 +758,11 @@ export function createIdentityService(deps: IdentityServiceDeps): IdentityServic
         throw new AuthenticationError('Credentials are required.', undefined, 'authentication_required');
       }
       if (bearer.length > maxBearerLength) throw new AuthenticationError('The token is not valid.', undefined, 'token_invalid');
-      return looksLikeApiToken(bearer) ? authenticateApiToken(bearer) : authenticateAccessToken(bearer);
+      const cached = principals.get(bearer, clock.now().getTime());
+      if (cached) return cached;
+      // Read before the checks: a change committed while they run makes the result uncacheable.
+      const generation = principals.generation();
+      return looksLikeApiToken(bearer) ? authenticateApiToken(bearer, generation) : authenticateAccessToken(bearer, generation);
     },
 
     async createApiToken(actor, input) {
@@ -777,5 +815,18 @@ export function createIdentityService(deps: IdentityServiceDeps): IdentityServic
         return toApiToken({ ...row, revoked_at: now });
       });
     },
+  };
+
+  // Every change that can end or narrow access forgets the cached principals once it is committed.
+  return {
+    ...service,
+    setRoles: (actor, id, roles) => changingAccess(() => service.setRoles(actor, id, roles)),
+    disableAccount: (actor, id) => changingAccess(() => service.disableAccount(actor, id)),
+    enableAccount: (actor, id) => changingAccess(() => service.enableAccount(actor, id)),
+    resetSecondFactor: (actor, id) => changingAccess(() => service.resetSecondFactor(actor, id)),
+    changePassword: (actor, id, input) => changingAccess(() => service.changePassword(actor, id, input)),
+    setPassword: (actor, id, password) => changingAccess(() => service.setPassword(actor, id, password)),
+    logout: (principal) => changingAccess(() => service.logout(principal)),
+    revokeApiToken: (actor, id) => changingAccess(() => service.revokeApiToken(actor, id)),
   };
 }

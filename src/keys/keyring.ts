@@ -133,6 +133,10 @@ export function createKeyring(deps: KeyringDeps): Keyring {
   const unwrapped = new Map<string, Uint8Array>();
   let cachedSigner: { signer: Signer; at: number } | undefined;
   let cachedSubjectKey: Uint8Array | undefined;
+  // A key id names one key for ever (rotation adds a row, retiring keeps it), so what a kid resolves
+  // to never changes: every radial exchange opens a sealed body, and the lookup would cost a query.
+  // Only this node's own encryption keys are remembered, so the map grows by one per rotation.
+  const decryptionKeys = new Map<string, { suite: CryptoSuite; privateKey: Uint8Array }>();
 
   async function activeRow(use: KeyUse): Promise<NodeKeyTable> {
     const row = await db
@@ -184,11 +188,15 @@ export function createKeyring(deps: KeyringDeps): Keyring {
       return open(await activeRow('session'));
     },
     async decryptionKey(kid) {
+      const cached = decryptionKeys.get(kid);
+      if (cached) return cached;
       const [code, id] = kid.split('#');
       if (code !== nodeCode || !id) return undefined;
       const row = await db.selectFrom('node_keys').selectAll().where('id', '=', id).executeTakeFirst();
       if (!row || row.use !== 'encrypt') return undefined;
-      return { suite: cryptoSuite(row.suite), privateKey: open(row) };
+      const key = { suite: cryptoSuite(row.suite), privateKey: open(row) };
+      decryptionKeys.set(kid, key);
+      return key;
     },
     async subjectKey() {
       cachedSubjectKey ??= await loadSubjectKey();

@@ -47,6 +47,14 @@ function openSqlite(path: string): Store {
     database.pragma('synchronous = NORMAL');
     database.pragma('foreign_keys = ON');
     database.pragma('busy_timeout = 5000');
+    // Every exchange rewrites the same hot pages (the log head, index roots, the newest leaves). A
+    // checkpoint copies each page once however often the WAL holds it, so checkpointing every 16 MiB
+    // instead of every 4 MiB writes less and syncs a quarter as often; the WAL is cut back to
+    // 64 MiB after each. A 32 MiB page cache keeps those pages and the index paths of lookups.
+    database.pragma('wal_autocheckpoint = 4000');
+    database.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
+    database.pragma('cache_size = -32768');
+    database.pragma('temp_store = MEMORY');
   } catch (error) {
     throw new UnavailableError(`Cannot open the SQLite database ${path}: ${(error as Error).message}`, { path });
   }

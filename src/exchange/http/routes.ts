@@ -5,6 +5,7 @@ import { actorName } from '../../identity/index.ts';
 import type { Server } from '../../node/http/build-server.ts';
 import { errorResponses, IdParams } from '../../node/http/schemas.ts';
 import type { NodeContext } from '../../node/open-node.ts';
+import type { OutboundRequest } from '../outbox.ts';
 import type { ExchangeOutcome, ExchangeRequest } from '../requester.ts';
 
 const Jws = Type.Object(
@@ -33,8 +34,11 @@ const RequestBody = Type.Object(
   { additionalProperties: false },
 );
 
+const OutboundStatus = Type.Union(['queued', 'delivering', 'answered', 'denied', 'failed'].map((status) => Type.Literal(status)));
+
 const OutboundSchema = Type.Object({
   id: Type.String(),
+  mode: Type.Union([Type.Literal('sync'), Type.Literal('async')], { description: 'sync: answered while the caller waited; async: queued in the outbox' }),
   to: Type.String(),
   op: Type.String(),
   agreement: Type.String(),
@@ -44,7 +48,10 @@ const OutboundSchema = Type.Object({
   attempts: Type.Integer(),
   nextAttemptAt: Type.String(),
   lastError: Type.Union([Type.String(), Type.Null()]),
-  answer: Type.Unknown(),
+  answer: Type.Unknown({ description: 'async: the verified answer and its evidence, or the refusal; sync: the decision only (records are not kept)' }),
+  answerId: Type.Union([Type.String(), Type.Null()]),
+  clause: Type.Union([Type.String(), Type.Null()], { description: 'the agreement clause that allowed or refused the request' }),
+  code: Type.Union([Type.String(), Type.Null()], { description: 'the error code of a refusal or failure' }),
   createdAt: Type.String(),
   finishedAt: Type.Union([Type.String(), Type.Null()]),
 });
@@ -152,13 +159,37 @@ export async function registerExchangeRoutes(app: Server, node: NodeContext): Pr
       config: { access: { permission: 'exchange.request' } },
       schema: {
         tags: ['exchange'],
-        summary: 'Requests queued in the outbox, newest first',
+        summary: 'Every request this node sent (sync and async) with its outcome, newest first, filtered and paginated',
         security: [{ bearer: [] }],
-        querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })) }, { additionalProperties: false }),
-        response: { 200: Type.Object({ requests: Type.Array(OutboundSchema) }), ...errorResponses(401, 403) },
+        querystring: Type.Object(
+          {
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+            offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000_000, default: 0 })),
+            partner: Type.Optional(NodeCode),
+            agreement: Type.Optional(Type.String({ pattern: '^[a-z0-9][a-z0-9-]{1,99}(@[1-9][0-9]{0,8})?$', description: '<agreement id> (any version) or <agreement id>@<version>' })),
+            outcome: Type.Optional(OutboundStatus),
+            mode: Type.Optional(Type.Union([Type.Literal('sync'), Type.Literal('async')])),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({ requests: Type.Array(OutboundSchema), total: Type.Integer({ description: 'how many requests match the filters in all' }), limit: Type.Integer(), offset: Type.Integer() }),
+          ...errorResponses(400, 401, 403),
+        },
       },
     },
-    async (request) => ({ requests: await node.exchange.listOutbound(request.query.limit) }),
+    async (request) => {
+      const { limit = 50, offset = 0, partner, agreement, outcome, mode } = request.query;
+      const page = await node.exchange.listRequests({
+        limit,
+        offset,
+        ...(partner !== undefined ? { partner } : {}),
+        ...(agreement !== undefined ? { agreement } : {}),
+        ...(outcome !== undefined ? { outcome: outcome as OutboundRequest['status'] } : {}),
+        ...(mode !== undefined ? { mode } : {}),
+      });
+      return { ...page, limit, offset };
+    },
   );
 
   app.get(
@@ -167,7 +198,7 @@ export async function registerExchangeRoutes(app: Server, node: NodeContext): Pr
       config: { access: { permission: 'exchange.request' } },
       schema: {
         tags: ['exchange'],
-        summary: 'One queued request and, once delivered, its answer',
+        summary: 'One sent request and its outcome (for a queued one, once delivered, its answer)',
         security: [{ bearer: [] }],
         params: IdParams,
         response: { 200: OutboundSchema, ...errorResponses(401, 403, 404) },

@@ -1,10 +1,14 @@
 /**
- * Inbound messages remembered by id: the first arrival claims the id, every later arrival with
- * the same content gets the stored answer, and a different content under the same id is a replay.
+ * Inbound messages remembered by id: the first answer stored under an id is the answer, every later
+ * arrival with the same content gets it, and a different content under the same id is a replay.
+ * The id is written once, together with the answer and its events (one commit per exchange);
+ * processes racing on one id each work out an answer, and all but the first discard theirs.
  */
+import type { CompiledQuery } from 'kysely';
 import type { Db } from '../../store/open-store.ts';
+import type { ExchangeInboundTable } from './tables.ts';
 
-/** What a claim on a message id found. */
+/** What is known about a message id: nothing yet, its stored answer, or a different message under it. */
 export type Claim =
   | { readonly kind: 'new' }
   | { readonly kind: 'answered'; readonly status: number; readonly body: unknown }
@@ -16,44 +20,68 @@ export interface StoredAnswer {
   readonly body: unknown;
 }
 
+/** A message id and what identifies its content. */
+export interface InboundKey {
+  readonly id: string;
+  readonly from: string;
+  readonly requestHash: string;
+}
+
 /** A claim left in `processing` this long is taken over: the process that held it has died. */
 const abandonedAfterMs = 60_000;
 
 export interface InboundStore {
-  claim(input: { id: string; from: string; op: string; agreement: string; requestHash: string; now: Date }): Promise<Claim>;
-  /** Stores the answer within `db` (the transaction that also records the events). */
-  answer(db: Db, id: string, answer: StoredAnswer, now: Date): Promise<void>;
+  /**
+   * Looks the id up without writing: `new` when it was never answered, the stored answer for the
+   * same message, `replayed` for a different one. `processing` is only seen for rows a process of an
+   * earlier version claimed before answering, until they are answered or abandoned.
+   */
+  lookup(key: InboundKey, now: Date): Promise<Claim>;
+  /**
+   * Stores the answer to a new message id within `db` (the transaction that also records the
+   * events). Returns false, writing nothing, when another process stored one first: the caller
+   * then discards its own and returns what `lookup` finds, so one id has one answer and one effect.
+   */
+  answer(db: Db, input: InboundKey & { op: string; agreement: string; received: Date }, answer: StoredAnswer, now: Date): Promise<boolean>;
   /** Forgets ids older than the replay window (their messages would be refused as too old anyway). */
   prune(olderThan: Date): Promise<number>;
 }
 
-export function createInboundStore(root: Db): InboundStore {
-  async function read(id: string) {
-    return root.selectFrom('exchange_inbound').selectAll().where('id', '=', id).executeTakeFirst();
-  }
+const insertColumns = ['id', 'from_node', 'op', 'agreement', 'request_hash', 'status', 'answer_status', 'answer', 'received_at', 'answered_at'] as const;
 
+/**
+ * The two statements every exchange runs (look the id up; store the answer unless one is there),
+ * built once: building them with the query builder per message cost about as much as running
+ * them. Each placeholder is found by a sentinel value, so the parameter order stays Kysely's.
+ */
+function createStatements(root: Db) {
+  const bind = (compiled: CompiledQuery, values: ReadonlyMap<unknown, unknown>): CompiledQuery => ({
+    ...compiled,
+    parameters: compiled.parameters.map((parameter) => {
+      if (!values.has(parameter)) throw new Error(`unbound parameter in ${compiled.sql}`);
+      return values.get(parameter);
+    }),
+  });
+  const idSentinel = '\u0000tongban-parameter:id';
+  const lookup = root.selectFrom('exchange_inbound').selectAll().where('id', '=', idSentinel).compile();
+  const sentinels = Object.fromEntries(insertColumns.map((column) => [column, `\u0000tongban-parameter:${column}`])) as Record<(typeof insertColumns)[number], string>;
+  const insert = root
+    .insertInto('exchange_inbound')
+    .values(sentinels as unknown as ExchangeInboundTable)
+    .onConflict((conflict) => conflict.column('id').doNothing())
+    .compile();
   return {
-    async claim({ id, from, op, agreement, requestHash, now }) {
-      const inserted = await root
-        .insertInto('exchange_inbound')
-        .values({
-          id,
-          from_node: from,
-          op,
-          agreement,
-          request_hash: requestHash,
-          status: 'processing',
-          answer_status: null,
-          answer: null,
-          received_at: now.toISOString(),
-          answered_at: null,
-        })
-        .onConflict((conflict) => conflict.column('id').doNothing())
-        .executeTakeFirst();
-      if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 1) return { kind: 'new' };
+    lookup: (id: string) => bind(lookup, new Map([[idSentinel, id]])),
+    insert: (row: ExchangeInboundTable) => bind(insert, new Map(insertColumns.map((column) => [sentinels[column], row[column]]))),
+  };
+}
 
-      const row = await read(id);
-      if (!row) return { kind: 'processing' };
+export function createInboundStore(root: Db): InboundStore {
+  const statements = createStatements(root);
+  return {
+    async lookup({ id, from, requestHash }, now) {
+      const row = (await root.executeQuery<ExchangeInboundTable>(statements.lookup(id))).rows[0];
+      if (!row) return { kind: 'new' };
       if (row.request_hash !== requestHash || row.from_node !== from) return { kind: 'replayed' };
       if (row.status === 'answered' && row.answer !== null) {
         return { kind: 'answered', status: row.answer_status ?? 200, body: JSON.parse(row.answer) as unknown };
@@ -61,28 +89,32 @@ export function createInboundStore(root: Db): InboundStore {
       const abandoned = new Date(row.received_at).getTime() + abandonedAfterMs < now.getTime();
       if (abandoned) {
         const taken = await root
-          .updateTable('exchange_inbound')
-          .set({ received_at: now.toISOString() })
+          .deleteFrom('exchange_inbound')
           .where('id', '=', id)
           .where('status', '=', 'processing')
           .where('received_at', '=', row.received_at)
           .executeTakeFirst();
-        if (Number(taken.numUpdatedRows) === 1) return { kind: 'new' };
+        if (Number(taken.numDeletedRows) === 1) return { kind: 'new' };
       }
       return { kind: 'processing' };
     },
 
-    async answer(db, id, answer, now) {
-      await db
-        .updateTable('exchange_inbound')
-        .set({
+    async answer(db, { id, from, op, agreement, requestHash, received }, answer, now) {
+      const inserted = await db.executeQuery(
+        statements.insert({
+          id,
+          from_node: from,
+          op,
+          agreement,
+          request_hash: requestHash,
           status: 'answered',
           answer_status: answer.status,
           answer: JSON.stringify(answer.body),
+          received_at: received.toISOString(),
           answered_at: now.toISOString(),
-        })
-        .where('id', '=', id)
-        .execute();
+        }),
+      );
+      return Number(inserted.numAffectedRows ?? 0) === 1;
     },
 
     async prune(olderThan) {

@@ -27,7 +27,12 @@ export interface ExchangeOutboundTable {
   agreement: string;
   route: 'bridge' | 'radial';
   operator: string;
-  /** The signed envelope (JWS JSON), exactly as it will be sent on every attempt. */
+  /** `sync`: the caller waited for the answer; `async`: the outbox delivers it. */
+  mode: 'sync' | 'async';
+  /**
+   * `async`: the signed envelope (JWS JSON), exactly as it will be sent on every attempt. `sync`:
+   * only the request hash its event records — the message names a person and is never resent.
+   */
   envelope: string;
   status: 'queued' | 'delivering' | 'answered' | 'denied' | 'failed';
   attempts: number;

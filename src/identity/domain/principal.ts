@@ -8,7 +8,7 @@ export interface StaffPrincipal {
   readonly kind: 'staff';
   readonly accountId: string;
   readonly username: string;
-  /** Read from the account on every request, so a role change takes effect at once. */
+  /** Read from the account (remembered for at most a few seconds), so a role change takes effect at once. */
   readonly roles: readonly Role[];
   readonly sessionId: string;
 }
