@@ -38,16 +38,22 @@ export function subjectHashOfIdNumber(subjectKey: Uint8Array, idNumber: string):
   return createHmac('sha256', subjectKey).update(idNumber).digest('base64url');
 }
 
+/** The ID number as hashed: trimmed, upper case; refused unless it looks like one. */
+export function normaliseIdNumber(value: string): string {
+  const idNumber = value.trim().toUpperCase();
+  if (!/^[0-9A-Z]{6,32}$/.test(idNumber)) {
+    throw new InputError('idNumber must be the subject\'s identity number (6–32 letters or digits, e.g. an 18-character resident ID).', { path: 'idNumber' });
+  }
+  return idNumber;
+}
+
 /** Builds one page of the subject's access report and logs that it was produced. */
 export async function accessReport(
   core: NodeCore,
   actor: string,
   query: { idNumber: string; limit?: number; afterSeq?: number },
 ): Promise<AccessReport> {
-  const idNumber = query.idNumber.trim().toUpperCase();
-  if (!/^[0-9A-Z]{6,32}$/.test(idNumber)) {
-    throw new InputError('idNumber must be the subject\'s identity number (6–32 letters or digits, e.g. an 18-character resident ID).', { path: 'idNumber' });
-  }
+  const idNumber = normaliseIdNumber(query.idNumber);
   const limit = Math.max(1, Math.min(Math.trunc(query.limit ?? 50) || 50, 500));
   const subjectHash = subjectHashOfIdNumber(await core.keyring.subjectKey(), idNumber);
   let select = core.store.db
@@ -61,7 +67,8 @@ export async function accessReport(
   const rows = await select.execute();
   const page = rows.slice(0, limit);
   const entries = page.map((row): AccessEntry => {
-    const details = (JSON.parse(row.payload) as { details: Record<string, unknown> }).details;
+    // A pruned entry keeps no details (see retention.ts): it still counts, with what is known.
+    const details = (JSON.parse(row.payload) as { details?: Record<string, unknown> }).details ?? {};
     const text = (name: string) => (typeof details[name] === 'string' ? (details[name] as string) : '');
     return {
       seq: Number(row.seq),

@@ -10,13 +10,19 @@
 import { cryptoSuite, fromBase64Url } from '../crypto/index.ts';
 import { InputError, NotFoundError } from '../core/errors.ts';
 import type { BackgroundService, NodeCore } from '../node/node-core.ts';
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { checkpointOrigin, formatCheckpoint, signNote, type NoteKey } from './domain/checkpoint.ts';
 import { insertCheckpoint, latestCheckpoint, listCheckpoints, type StoredCheckpoint } from './store/checkpoint-store.ts';
 import { createTreeStore, type TreeStore } from './store/tree-store.ts';
 import { verifyLog, type VerifyReport } from './verify-log.ts';
 import { bundleFormat, type AuditBundle } from './domain/bundle.ts';
 import { accessReport, type AccessReport } from './access-report.ts';
+import type { AgreementService } from '../agreements/index.ts';
+import type { DirectoryService } from '../directory/index.ts';
+import { createWitness, type Witness } from './witness.ts';
+import { createCitizenReports, type CitizenReports } from './citizen-report.ts';
+import { isPrunedPayload, pruneLog, type PruneReport } from './retention.ts';
+import { cosignaturesFor, type StoredCosignature } from './store/witness-store.ts';
 
 /** Entries after which the timer signs without waiting for the interval. */
 export const checkpointEveryEntries = 1000;
@@ -67,20 +73,37 @@ export interface AuditService extends BackgroundService {
   accessReport(actor: string, query: { idNumber: string; limit?: number; afterSeq?: number }): Promise<AccessReport>;
   /** Entries `from`..`to` (inclusive) with inclusion proofs against the latest checkpoint (signed now if it does not cover them). */
   exportBundle(from: number, to: number): Promise<AuditBundle>;
+  /** Witnessing of partners' checkpoints, and cosignatures on this node's. */
+  readonly witness: Witness;
+  /** Removes (or with dryRun counts) the details of entries past retention; see retention.ts. */
+  prune(actor: string, options: { dryRun: boolean }): Promise<PruneReport>;
+  /** Citizen tokens and the federation-wide access report. */
+  readonly citizen: CitizenReports;
+  /** Checkpoints, newest first, each with the witnesses that co-signed it. */
+  listWitnessedCheckpoints(options?: { limit?: number; beforeSize?: number }): Promise<Array<StoredCheckpoint & { witnesses: StoredCosignature[] }>>;
+}
+
+/** The other contexts the audit service works with. */
+export interface AuditServiceDeps {
+  readonly directory: DirectoryService;
+  readonly agreements: Pick<AgreementService, 'list' | 'get'>;
 }
 
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
 
 /** Creates the audit service over a node's core. */
-export function createAuditService(core: NodeCore): AuditService {
+export function createAuditService(core: NodeCore, deps: AuditServiceDeps): AuditService {
   const db = core.store.db;
   // The same hash as the event log's leaves (see leafHasherFor in open-node).
   const algorithm = core.info.suite === 'sm' ? 'sm3' : 'sha256';
-  const hasher = { hash: (data: Uint8Array) => createHash(algorithm).update(data).digest() };
+  // One-shot hash(): no Hash object per call, which full verification of a large log feels.
+  const hasher = { hash: (data: Uint8Array) => hash(algorithm, data, 'buffer') };
   const tree = createTreeStore({ db, hasher });
   const origin = checkpointOrigin(core.info.code);
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> | undefined;
+  let witnessTimer: NodeJS.Timeout | undefined;
+  let witnessing: Promise<unknown> | undefined;
 
   async function noteKeys(): Promise<NoteKey[]> {
     const keys = await core.keyring.list();
@@ -133,9 +156,22 @@ export function createAuditService(core: NodeCore): AuditService {
     return { seq: Number(row.seq), id: row.id };
   }
 
+  const witness = createWitness({ core, directory: deps.directory, agreements: deps.agreements, ownKeys: noteKeys });
+
   return {
     tree,
     origin,
+    witness,
+    citizen: createCitizenReports({ core, directory: deps.directory }),
+    prune: (actor, options) => pruneLog(core, deps.agreements, { ...options, actor }),
+    async listWitnessedCheckpoints(options) {
+      const checkpoints = await listCheckpoints(db, options);
+      const cosignatures = await cosignaturesFor(db, [...new Set(checkpoints.map((checkpoint) => checkpoint.size))]);
+      return checkpoints.map((checkpoint) => ({
+        ...checkpoint,
+        witnesses: cosignatures.filter((cosignature) => cosignature.size === checkpoint.size && Buffer.from(cosignature.root).equals(Buffer.from(checkpoint.root))),
+      }));
+    },
     signCheckpoint,
     latestCheckpoint: () => latestCheckpoint(db),
     listCheckpoints: (options) => listCheckpoints(db, options),
@@ -177,11 +213,12 @@ export function createAuditService(core: NodeCore): AuditService {
       let checkpoint = await latestCheckpoint(db);
       if (!checkpoint || checkpoint.size <= to) checkpoint = await signCheckpoint(null);
       if (checkpoint.size <= to) throw new NotFoundError(`The log has ${checkpoint.size} entries; there is no entry ${to}.`, { to, size: checkpoint.size });
-      const rows = await db.selectFrom('events').select(['seq', 'payload']).where('seq', '>=', from).where('seq', '<=', to).orderBy('seq').execute();
+      const rows = await db.selectFrom('events').select(['seq', 'payload', 'leaf_hash']).where('seq', '>=', from).where('seq', '<=', to).orderBy('seq').execute();
       const entries = [];
       for (const row of rows) {
         const proof = await tree.inclusionProof(Number(row.seq), checkpoint.size);
-        entries.push({ seq: Number(row.seq), payload: row.payload, proof: proof.map(b64) });
+        const pruned = isPrunedPayload(JSON.parse(row.payload) as Record<string, unknown>);
+        entries.push({ seq: Number(row.seq), payload: row.payload, proof: proof.map(b64), ...(pruned ? { leafHash: b64(row.leaf_hash) } : {}) });
       }
       return {
         format: bundleFormat,
@@ -193,7 +230,7 @@ export function createAuditService(core: NodeCore): AuditService {
       };
     },
     async verify() {
-      return verifyLog({ db, hasher, origin, keys: await noteKeys() });
+      return verifyLog({ db, dialect: core.store.dialect, hasher, origin, keys: await noteKeys() });
     },
     start() {
       if (timer) return;
@@ -206,11 +243,23 @@ export function createAuditService(core: NodeCore): AuditService {
           });
       }, tickMilliseconds);
       timer.unref();
+      witnessTimer = setInterval(() => {
+        if (witnessing) return;
+        witnessing = witness
+          .witnessAll()
+          .catch(() => undefined)
+          .finally(() => {
+            witnessing = undefined;
+          });
+      }, core.config.audit.witnessIntervalSeconds * 1000);
+      witnessTimer.unref();
     },
     async stop() {
       if (timer) clearInterval(timer);
+      if (witnessTimer) clearInterval(witnessTimer);
       timer = undefined;
-      await running;
+      witnessTimer = undefined;
+      await Promise.all([running, witnessing]);
     },
   };
 }

@@ -56,6 +56,26 @@ export function registerAuditCommands(program: Command, output: Output): void {
     });
 
   audit
+    .command('prune')
+    .description('remove the details of entries past retention (audit.retentionDays; longer where an agreement asks), keeping their leaf hashes')
+    .option('--dry-run', 'count what would be pruned, change nothing')
+    .addOption(dirOption())
+    .addOption(configOption())
+    .addOption(jsonOption())
+    .action(async (options: NodeDirOptions & { dryRun?: boolean }) => {
+      await withNode(options, async (node) => {
+        const report = await node.audit.prune('cli', { dryRun: options.dryRun === true });
+        output.result(options, report, () =>
+          [
+            `${report.dryRun ? 'Would prune' : 'Pruned'} the details of ${report.pruned} entries older than ${report.cutoff} (${report.retentionDays} days)` +
+              (report.pruned > 0 ? `, entries ${report.firstSeq}..${report.lastSeq}.` : '.'),
+            `Kept ${report.keptForAgreements} older entries whose agreement asks for a longer period.`,
+          ].join('\n'),
+        );
+      });
+    });
+
+  audit
     .command('prove')
     .description('print an inclusion proof of one event against the latest checkpoint')
     .requiredOption('--event <id>', 'the event id')

@@ -14,6 +14,7 @@ import { directoryStatus, type DirectoryState, type DirectoryStatus } from './do
 import { indexDirectory, type DirectoryView } from './domain/directory-view.ts';
 import { createHeldSigners } from './held-signers.ts';
 import { createHubClient } from './hub-client.ts';
+import { createHubIntegrityAlerts } from './integrity-alerts.ts';
 import { createHubEngine, type HubEngine, type HubRegistry } from './hub-registry.ts';
 import { silentLogger, type DirectoryLogger } from './logger.ts';
 import { createMemberSync, type JoinInput, type JoinResult, type MemberSync, type SyncStep } from './member-sync.ts';
@@ -82,6 +83,8 @@ function notTheHub(code: string): HubRegistry {
     reinstate: refuse,
     receiveKeyUpdate: refuse,
     members: refuse,
+    receiveIntegrityAlert: refuse,
+    integrityAlerts: refuse,
   };
 }
 
@@ -123,6 +126,7 @@ export async function createDirectoryService(core: NodeCore): Promise<DirectoryS
       signers,
       logger: () => logger,
       published: (publication) => adopt(publication.document, publication.document.issuedAt),
+      alerts: createHubIntegrityAlerts(core, () => ({ assertUsable: () => undefined, member: (code) => view?.member(code), verificationKey: (kid, at) => view?.verificationKey(kid, at) })),
     });
     await hubEngine.maintain();
     await loadLatestPublication(hubEngine);

@@ -44,6 +44,8 @@ import {
   type StoredPublication,
 } from './store/hub-store.ts';
 
+import type { HubIntegrityAlerts, IntegrityAlertRecord } from './integrity-alerts.ts';
+
 /** What the registry stores and answers. */
 export type { ApplicationRecord, RegisteredMember, StoredPublication } from './store/hub-store.ts';
 
@@ -65,8 +67,12 @@ export interface HubRegistry {
   reinstate(actor: Actor, code: string): Promise<DirectoryMember>;
   /** Checks and applies a member's signed key update (public endpoint), and publishes if anything changed. */
   receiveKeyUpdate(jws: unknown): Promise<DirectoryMember>;
-  /** The registry with suspension reasons, for administrators. */
+  /** The registry with suspension reasons and integrity alert counts, for administrators. */
   members(): Promise<RegisteredMember[]>;
+  /** Checks and stores a witness's signed integrity alert about a member (public endpoint). */
+  receiveIntegrityAlert(jws: unknown): Promise<IntegrityAlertRecord>;
+  /** Integrity alerts, newest first, all or about one member. */
+  integrityAlerts(node?: string): Promise<IntegrityAlertRecord[]>;
 }
 
 /** A publication this process made or loaded, ready to serve and to index. */
@@ -97,6 +103,8 @@ export interface HubEngineDeps {
   readonly logger: () => DirectoryLogger;
   /** Called after every publication this process commits. */
   readonly published: (publication: Publication) => void;
+  /** Integrity alerts witnesses report about members. */
+  readonly alerts: HubIntegrityAlerts;
 }
 
 const maxReasonLength = 500;
@@ -429,8 +437,12 @@ export function createHubEngine(deps: HubEngineDeps): HubEngine {
     },
 
     async members() {
-      return listMembers(db);
+      const [members, alerts] = await Promise.all([listMembers(db), deps.alerts.counts()]);
+      return members.map((member) => ({ ...member, integrityAlerts: alerts.get(member.code) ?? 0 }));
     },
+
+    receiveIntegrityAlert: (jws) => deps.alerts.receive(jws),
+    integrityAlerts: (node) => deps.alerts.list(node),
 
     async maintain() {
       const latest = await latestPublication(db);

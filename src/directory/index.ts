@@ -23,3 +23,7 @@ export type { DirectoryLogger } from './logger.ts';
 export { registerDirectoryRoutes } from './http/routes.ts';
 /** `tongban join` and `tongban directory …`. */
 export { registerDirectoryCommands } from './cli.ts';
+/** Checking node-to-node documents signed by a member. */
+export { verifySignedByMember, type SignedByMember } from './signed-by-member.ts';
+/** Integrity alerts witnesses report to the hub. */
+export { integrityAlertType, integrityAlertKinds, type IntegrityAlertKind, type IntegrityAlertPayload, type IntegrityAlertRecord } from './integrity-alerts.ts';

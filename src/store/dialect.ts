@@ -131,3 +131,47 @@ export function textPosition(dialect: DialectName, haystack: Expression<unknown>
 export function asText(dialect: DialectName, value: Expression<unknown>): RawBuilder<string> {
   return dialect === 'postgres' ? sql<string>`cast(${value} as text)` : sql<string>`${value}`;
 }
+
+/**
+ * A text column as a JSON string literal (NULL as `null`), for comparing columns with the JSON text
+ * they were written into: SQLite `json_quote`; PostgreSQL `to_json(..)::text`, which is NULL for
+ * NULL, hence the coalesce. Control characters may be escaped differently from `JSON.stringify`
+ * (`\u000a` against `\n`), so a mismatch means "look closer", never "changed".
+ */
+export function jsonQuoted(dialect: DialectName, value: Expression<unknown>): RawBuilder<string> {
+  return dialect === 'postgres' ? sql<string>`coalesce(to_json(${value})::text, 'null')` : sql<string>`json_quote(${value})`;
+}
+
+/** The first `count` characters of `text`: PostgreSQL `left`; SQLite has no `left`, so `substr` from 1. */
+export function textHead(dialect: DialectName, text: Expression<unknown>, count: Expression<number>): RawBuilder<string> {
+  return dialect === 'postgres' ? sql<string>`left(${text}, ${count})` : sql<string>`substr(${text}, 1, ${count})`;
+}
+
+/** The last `count` characters of `text`: PostgreSQL `right`; SQLite `substr` with a negative start counts from the end. */
+export function textTail(dialect: DialectName, text: Expression<unknown>, count: Expression<number>): RawBuilder<string> {
+  return dialect === 'postgres' ? sql<string>`right(${text}, ${count})` : sql<string>`substr(${text}, -(${count}))`;
+}
+
+/**
+ * A text expression over all rows of a group, joined by `separator`, so a range of rows comes back
+ * as one value instead of thousands of row objects (bulk reads such as verifying the whole audit
+ * log). PostgreSQL: `string_agg(.. order by ..)`, as text (bytea would travel hex-encoded, twice
+ * the size). SQLite: `group_concat` cast to a BLOB, so its UTF-8 bytes arrive without a decode, in
+ * scan order — SQLite's `ORDER BY` inside an aggregate sorts in a temporary b-tree even when the
+ * scan is already ordered — so callers read a range of the primary key (scanned in key order) and
+ * check the order from the values themselves. NULL for no rows.
+ */
+export function concatText(dialect: DialectName, value: Expression<unknown>, separator: string, orderBy: Expression<unknown>): RawBuilder<string | Buffer | null> {
+  return dialect === 'postgres'
+    ? sql<string | null>`string_agg(${value}, ${separator} order by ${orderBy})`
+    : sql<Buffer | null>`cast(group_concat(${value}, ${separator}) as blob)`;
+}
+
+/**
+ * Byte columns of all rows of a group, back to back (see `concatText` on order).
+ * PostgreSQL: `string_agg` over `bytea`; SQLite: `group_concat` copies a BLOB's bytes unchanged
+ * into its text result, and casting that back to a BLOB keeps them. NULL for no rows.
+ */
+export function concatBytes(dialect: DialectName, value: Expression<unknown>, orderBy: Expression<unknown>): RawBuilder<Buffer | null> {
+  return dialect === 'postgres' ? sql<Buffer | null>`string_agg(${value}, ''::bytea order by ${orderBy})` : sql<Buffer | null>`cast(group_concat(${value}, '') as blob)`;
+}

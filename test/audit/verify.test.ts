@@ -14,6 +14,7 @@ import {
 import type { EventInput } from '../../src/audit/domain/event.ts';
 import { leafHashInput } from '../../src/audit/domain/event.ts';
 import { createEventLog, type LeafHasher } from '../../src/audit/store/event-log.ts';
+import { bulkEntries, bulkNodes } from '../../src/audit/store/bulk-read.ts';
 import { insertCheckpoint } from '../../src/audit/store/checkpoint-store.ts';
 import { createTreeStore } from '../../src/audit/store/tree-store.ts';
 import { verifyLog, type ProblemKind } from '../../src/audit/verify-log.ts';
@@ -54,12 +55,14 @@ async function dropGuards(store: Store, dialect: DialectName): Promise<void> {
     await sql`drop trigger events_no_update`.execute(store.db);
     await sql`drop trigger events_no_delete`.execute(store.db);
   } else {
-    await sql`drop trigger events_no_change on events`.execute(store.db);
+    // Since 0008-witness, updates (retention pruning only) and deletes have a trigger each.
+    await sql`drop trigger events_no_update on events`.execute(store.db);
+    await sql`drop trigger events_no_delete on events`.execute(store.db);
   }
 }
 
 async function problems(store: Store, keys: readonly NoteKey[] = [key]): Promise<Array<{ kind: ProblemKind; seq?: number; checkpoint?: string }>> {
-  const report = await verifyLog({ db: store.db, hasher: sha256, origin, keys });
+  const report = await verifyLog({ db: store.db, dialect: store.dialect, hasher: sha256, origin, keys });
   return report.problems.map((problem) => ({ kind: problem.kind, ...(problem.seq !== undefined ? { seq: problem.seq } : {}), ...(problem.checkpoint ? { checkpoint: problem.checkpoint } : {}) }));
 }
 
@@ -92,11 +95,51 @@ forEachEngine('audit verify', ({ dialect, openFresh }) => {
   test('an intact log with its checkpoints verifies', async () => {
     const store = await openFresh();
     await setUp(store);
-    const report = await verifyLog({ db: store.db, hasher: sha256, origin, keys: [key] });
+    const report = await verifyLog({ db: store.db, dialect: store.dialect, hasher: sha256, origin, keys: [key] });
     assert.deepEqual(report.problems, []);
     assert.equal(report.ok, true);
     assert.equal(report.entries, 20);
     assert.equal(report.checkpoints, 2);
+  });
+
+  test('the bulk reads return an intact range exactly, in order, with no suspects', async () => {
+    const store = await openFresh();
+    await setUp(store);
+    const rows = await store.db.selectFrom('events').select(['seq', 'payload', 'leaf_hash']).orderBy('seq').execute();
+    const range = await bulkEntries(store.db, dialect, 0, 20);
+    assert.equal(Number(range.count), 20);
+    assert.equal(Number(range.suspects), 0);
+    assert.equal(range.payloads!.toString('utf8'), rows.map((row) => `${row.seq}:${row.payload}`).join('\n'));
+    assert.deepEqual(range.leaves, Buffer.concat(rows.map((row) => row.leaf_hash)));
+    const nodes = await store.db.selectFrom('merkle_nodes').select(['idx', 'hash']).where('level', '=', 1).orderBy('idx').execute();
+    const level = await bulkNodes(store.db, dialect, 1, 0, 10);
+    assert.equal(level.indexes!.toString('utf8'), nodes.map((node) => node.idx).join(','));
+    assert.deepEqual(level.hashes, Buffer.concat(nodes.map((node) => node.hash)));
+    const empty = await bulkEntries(store.db, dialect, 100, 200);
+    assert.equal(Number(empty.count), 0);
+    assert.equal(empty.payloads, null);
+  });
+
+  test('a column changed behind an intact payload is reported at that entry, and the bulk read flags it', async () => {
+    const store = await openFresh();
+    await setUp(store);
+    await dropGuards(store, dialect);
+    // Hiding an access from the person's report: the indexed subject changes, the signed payload does not.
+    await sql`update events set subject_hash = 'someone-else' where seq = 6`.execute(store.db);
+    assert.equal(Number((await bulkEntries(store.db, dialect, 0, 20)).suspects), 1);
+    const found = await problems(store);
+    assert.deepEqual(found, [{ kind: 'entry_fields_changed', seq: 6 }]);
+  });
+
+  test('a changed stored subtree is reported at its position', async () => {
+    const store = await openFresh();
+    await setUp(store);
+    // The attacker first removes the append-only trigger on merkle_nodes too.
+    if (dialect === 'sqlite') await sql`drop trigger merkle_nodes_no_update`.execute(store.db);
+    else await sql`drop trigger merkle_nodes_no_change on merkle_nodes`.execute(store.db);
+    await sql`update merkle_nodes set hash = ${Buffer.alloc(32, 9)} where level = 2 and idx = 3`.execute(store.db);
+    const found = await problems(store);
+    assert.deepEqual(found, [{ kind: 'tree_node_mismatch', seq: 12 }]);
   });
 
   test('a changed byte in a stored entry is reported at that entry', async () => {

@@ -22,7 +22,8 @@ export interface AuditBundle {
   readonly keys: readonly string[];
   /** The signed checkpoint every proof is against. */
   readonly checkpoint: string;
-  readonly entries: ReadonlyArray<{ readonly seq: number; readonly payload: string; readonly proof: readonly string[] }>;
+  /** `leafHash` (base64) only for entries pruned for retention, whose payload no longer hashes to their leaf. */
+  readonly entries: ReadonlyArray<{ readonly seq: number; readonly payload: string; readonly proof: readonly string[]; readonly leafHash?: string }>;
 }
 
 /** The result of checking a bundle. */
@@ -58,11 +59,22 @@ export function checkBundle(value: unknown): BundleCheck {
       problems.push(`Entry ${seq}: malformed.`);
       continue;
     }
-    const leaf = hasher.hash(leafHashInput(Buffer.from(entry.payload, 'utf8')));
+    // A pruned entry proves only that its leaf is in the log; its details are gone by design.
+    const pruned = typeof entry.leafHash === 'string' && isPrunedText(entry.payload);
+    const leaf = pruned ? Buffer.from(entry.leafHash!, 'base64') : hasher.hash(leafHashInput(Buffer.from(entry.payload, 'utf8')));
     const proof = (entry.proof as readonly unknown[]).map((hash) => Buffer.from(String(hash), 'base64'));
     if (!verifyInclusion(hasher, seq, size, leaf, proof, root)) {
       problems.push(`Entry ${seq}: not included in the checkpoint of size ${size} (changed, moved, or not in the log).`);
     }
   }
   return { ok: problems.length === 0, origin: bundle.origin, size, entries: bundle.entries.length, keyFingerprints: fingerprints, problems };
+}
+
+function isPrunedText(payload: string): boolean {
+  try {
+    const leaf = JSON.parse(payload) as Record<string, unknown>;
+    return leaf['pruned'] === true && !('details' in leaf);
+  } catch {
+    return false;
+  }
 }

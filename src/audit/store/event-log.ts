@@ -65,6 +65,27 @@ function createAppendStatements(db: Db) {
     .set({ tree_size: treeSizeSentinel, frontier: frontierSentinel as unknown as Buffer })
     .where('id', '=', 1)
     .compile();
+  // The common case in one statement: advance size and tree together, guarded by the head this
+  // process last wrote (see `append`). Distinct sentinels, since each fills its own placeholder.
+  const guardCountSentinel = -987_654_323;
+  const guardTreeCountSentinel = -987_654_324;
+  const guardSizeSentinel = -987_654_325;
+  const guardTreeSizeSentinel = -987_654_326;
+  const guardFrontierSentinel = sentinel('guard-frontier');
+  const guardNewFrontierSentinel = sentinel('guard-new-frontier');
+  const guardedAdvance = db
+    .updateTable('event_log_head')
+    .set((eb) => ({
+      size: eb('size', '+', guardCountSentinel),
+      tree_size: eb('tree_size', '+', guardTreeCountSentinel),
+      frontier: guardNewFrontierSentinel as unknown as Buffer,
+    }))
+    .where('id', '=', 1)
+    .where('size', '=', guardSizeSentinel)
+    .where('tree_size', '=', guardTreeSizeSentinel)
+    .where('frontier', '=', guardFrontierSentinel as unknown as Buffer)
+    .returning(['size'])
+    .compile();
   /** Multi-row inserts compiled once per row count, filled in by sentinel. */
   function multiInsert<T extends 'events' | 'merkle_nodes'>(table: T, columns: readonly string[]) {
     const compiledByCount = new Map<number, CompiledQuery>();
@@ -86,6 +107,18 @@ function createAppendStatements(db: Db) {
   const insertNodes = multiInsert('merkle_nodes', ['level', 'idx', 'hash']);
   return {
     advanceHead: (count: number) => bind(advanceHead, new Map([[countSentinel, count]])),
+    guardedAdvance: (count: number, expected: { size: number; frontier: Buffer }, frontier: Buffer) =>
+      bind(
+        guardedAdvance,
+        new Map<unknown, unknown>([
+          [guardCountSentinel, count],
+          [guardTreeCountSentinel, count],
+          [guardSizeSentinel, expected.size],
+          [guardTreeSizeSentinel, expected.size],
+          [guardFrontierSentinel, expected.frontier],
+          [guardNewFrontierSentinel, frontier],
+        ]),
+      ),
     advanceTree: (treeSize: number, frontier: Buffer) =>
       bind(
         advanceTree,
@@ -113,7 +146,7 @@ async function growTree(
   hasher: LeafHasher,
   head: { treeSize: number; frontier: Buffer | null; first: number },
   leafHashes: readonly Uint8Array[],
-): Promise<void> {
+): Promise<{ size: number; frontier: Buffer }> {
   let leaves = leafHashes;
   if (head.treeSize < head.first) {
     const missing = await db
@@ -130,55 +163,80 @@ async function growTree(
   for (let at = 0; at < grown.nodes.length; at += nodeChunk) {
     await db.executeQuery(statements.insertNodes(grown.nodes.slice(at, at + nodeChunk)));
   }
-  await db.executeQuery(statements.advanceTree(head.treeSize + leaves.length, Buffer.concat(grown.frontier)));
+  const frontier = Buffer.concat(grown.frontier);
+  await db.executeQuery(statements.advanceTree(head.treeSize + leaves.length, frontier));
+  return { size: head.treeSize + leaves.length, frontier };
 }
 
 export function createEventLog(options: { db: Db; hasher: LeafHasher; clock: Clock }): EventLog {
   const { db: root, hasher, clock } = options;
   const statements = createAppendStatements(root);
 
+  /**
+   * The head (size = tree size, right edge) as this process last wrote it. When the database still
+   * holds exactly that, an append is one guarded UPDATE instead of a read-then-write pair. A guard
+   * that fails (another process appended, or the transaction that wrote it rolled back) costs one
+   * statement and falls back to the locked path. Equal size and right edge mean the same tree, so
+   * a stale value can never extend the wrong one.
+   */
+  let known: { size: number; frontier: Buffer } | undefined;
+
   async function append(db: Db, events: readonly EventInput[]): Promise<LoggedEvent[]> {
     if (events.length === 0) return [];
+    const ts = clock.now().toISOString();
+    // Leaves do not contain their position, so payloads and hashes are made once, before it is known.
+    const prepared = events.map((input) => {
+      const id = newId();
+      const subjectHash = input.subjectHash ?? null;
+      const payload = canonicalJson(leafObject({ id, ts, type: input.type, actor: input.actor, outcome: input.outcome, subjectHash, details: input.details }));
+      return { input, id, subjectHash, payload, leafHash: Buffer.from(hasher.hash(leafHashInput(Buffer.from(payload, 'utf8')))) };
+    });
+    const placed = (first: number) => {
+      const logged: LoggedEvent[] = [];
+      const rows = prepared.map((entry, index): EventRow => {
+        const seq = first + index;
+        logged.push({ seq, id: entry.id, ts, type: entry.input.type, actor: entry.input.actor, outcome: entry.input.outcome, subjectHash: entry.subjectHash, details: entry.input.details });
+        return {
+          seq,
+          id: entry.id,
+          ts,
+          type: entry.input.type,
+          actor: entry.input.actor,
+          outcome: entry.input.outcome,
+          subject_hash: entry.subjectHash,
+          payload: entry.payload,
+          leaf_hash: entry.leafHash,
+        };
+      });
+      return { logged, rows };
+    };
+    const leafHashes = prepared.map((entry) => entry.leafHash);
+
+    const expected = known;
+    if (expected) {
+      const grown = extendFrontier(hasher, expected.size, splitFrontier(expected.frontier, leafHashes[0]!.length), leafHashes);
+      const frontier = Buffer.concat(grown.frontier);
+      const advanced = await db.executeQuery(statements.guardedAdvance(events.length, expected, frontier));
+      if (advanced.rows.length === 1) {
+        const { logged, rows } = placed(expected.size);
+        await db.executeQuery(statements.insertEvents(rows));
+        for (let at = 0; at < grown.nodes.length; at += nodeChunk) {
+          await db.executeQuery(statements.insertNodes(grown.nodes.slice(at, at + nodeChunk)));
+        }
+        known = { size: expected.size + events.length, frontier };
+        return logged;
+      }
+    }
+
     // UPDATE … RETURNING takes the head row's lock until commit (PostgreSQL) or runs under
     // SQLite's single writer; either way no two appenders get the same positions.
     const head = await db.executeQuery<{ size: number; tree_size: number; frontier: Buffer | null }>(statements.advanceHead(events.length));
     const headRow = head.rows[0]!;
     const first = Number(headRow.size) - events.length;
-    const ts = clock.now().toISOString();
-    const logged: LoggedEvent[] = [];
-    const rows = events.map((input, index): EventRow => {
-      const event: LoggedEvent = {
-        seq: first + index,
-        id: newId(),
-        ts,
-        type: input.type,
-        actor: input.actor,
-        outcome: input.outcome,
-        subjectHash: input.subjectHash ?? null,
-        details: input.details,
-      };
-      logged.push(event);
-      const payload = canonicalJson(leafObject(event));
-      return {
-        seq: event.seq,
-        id: event.id,
-        ts,
-        type: event.type,
-        actor: event.actor,
-        outcome: event.outcome,
-        subject_hash: event.subjectHash ?? null,
-        payload,
-        leaf_hash: Buffer.from(hasher.hash(leafHashInput(Buffer.from(payload, 'utf8')))),
-      };
-    });
+    const { logged, rows } = placed(first);
     await db.executeQuery(statements.insertEvents(rows));
-    await growTree(
-      db,
-      statements,
-      hasher,
-      { treeSize: Number(headRow.tree_size), frontier: headRow.frontier, first },
-      rows.map((row) => row.leaf_hash),
-    );
+    const tree = await growTree(db, statements, hasher, { treeSize: Number(headRow.tree_size), frontier: headRow.frontier, first }, leafHashes);
+    known = tree.size === first + events.length ? tree : undefined;
     return logged;
   }
 
@@ -203,7 +261,8 @@ export function createEventLog(options: { db: Db; hasher: LeafHasher; clock: Clo
       if (query.actor) select = select.where('actor', '=', query.actor);
       const rows = await select.execute();
       return rows.map((row) => {
-        const leaf = JSON.parse(row.payload) as { details: Record<string, unknown> };
+        // Entries pruned for retention keep no details.
+        const leaf = JSON.parse(row.payload) as { details?: Record<string, unknown> };
         return {
           seq: Number(row.seq),
           id: row.id,
@@ -212,7 +271,7 @@ export function createEventLog(options: { db: Db; hasher: LeafHasher; clock: Clo
           actor: row.actor,
           outcome: row.outcome as LoggedEvent['outcome'],
           subjectHash: row.subject_hash,
-          details: leaf.details,
+          details: leaf.details ?? {},
         };
       });
     },

@@ -45,9 +45,50 @@ export interface CheckpointTable {
   created_at: string;
 }
 
+/** (witness) A checkpoint of another node that this node verified and co-signed. */
+export interface WitnessedCheckpointTable {
+  id: string;
+  node: string;
+  tree_size: number;
+  root_hash: Buffer;
+  /** The node's signed note as fetched. */
+  note: string;
+  /** This node's cosignature line on it. */
+  cosignature: string;
+  witnessed_at: string;
+}
+
+/** A witness's cosignature on one of this node's checkpoints, as the witness posted it back. */
+export interface CheckpointCosignatureTable {
+  id: string;
+  tree_size: number;
+  root_hash: Buffer;
+  witness: string;
+  cosignature: string;
+  /** The time inside the cosignature. */
+  signed_at: string;
+  received_at: string;
+}
+
+/** (witness) An inconsistency found in another node's log; `reported_at` once the hub has it. */
+export interface IntegrityAlertTable {
+  id: string;
+  node: string;
+  kind: string;
+  message: string;
+  /** JSON: the checkpoints (and proof) that disagree. */
+  evidence: string;
+  evidence_hash: string;
+  created_at: string;
+  reported_at: string | null;
+}
+
 export interface AuditTables {
   events: EventTable;
   event_log_head: EventLogHeadTable;
   merkle_nodes: MerkleNodeTable;
   checkpoints: CheckpointTable;
+  witnessed_checkpoints: WitnessedCheckpointTable;
+  checkpoint_cosignatures: CheckpointCosignatureTable;
+  integrity_alerts: IntegrityAlertTable;
 }

@@ -55,6 +55,18 @@ const RegisteredMemberSchema = Type.Object({
   statusReason: Type.Union([Type.String(), Type.Null()]),
   admittedAt: Type.String(),
   updatedAt: Type.String(),
+  integrityAlerts: Type.Optional(Type.Integer({ description: 'integrity alerts witnesses reported about this member' })),
+});
+
+const IntegrityAlertSchema = Type.Object({
+  id: Type.String(),
+  node: Type.String(),
+  reportedBy: Type.String(),
+  kind: Type.String(),
+  message: Type.String(),
+  evidence: Type.Record(Type.String(), Type.Unknown()),
+  detectedAt: Type.String(),
+  receivedAt: Type.String(),
 });
 
 const ApplicationSchema = Type.Object(
@@ -290,6 +302,36 @@ export async function registerDirectoryRoutes(app: Server, node: NodeContext): P
       },
     },
     async (request) => directory.registry.receiveKeyUpdate(request.body),
+  );
+
+  app.post(
+    '/api/v1/directory/integrity-alerts',
+    {
+      config: { access: { auth: 'public' }, rateLimit: { max: 60, timeWindow: '1 minute' } },
+      bodyLimit: 256 * 1024,
+      schema: {
+        tags: ['directory'],
+        summary: "(hub) A witness's signed report that a member's checkpoint is inconsistent with one it holds",
+        body: JwsSchema,
+        response: { 200: IntegrityAlertSchema, ...errorResponses(400, 401, 403, 404, 429) },
+      },
+    },
+    async (request) => directory.registry.receiveIntegrityAlert(request.body),
+  );
+
+  app.get(
+    '/api/v1/directory/integrity-alerts',
+    {
+      config: { access: { auth: 'authenticated' } },
+      schema: {
+        tags: ['directory'],
+        summary: '(hub) Integrity alerts about members, newest first',
+        security: bearer,
+        querystring: Type.Object({ node: Type.Optional(Type.String({ pattern: '^(\\d{6}|[A-Z][A-Z0-9]{1,15})$' })) }),
+        response: { 200: Type.Object({ alerts: Type.Array(IntegrityAlertSchema) }), ...errorResponses(401, 404) },
+      },
+    },
+    async (request) => ({ alerts: await directory.registry.integrityAlerts(request.query.node) }),
   );
 
   app.get(

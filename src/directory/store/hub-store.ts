@@ -19,6 +19,8 @@ export interface RegisteredMember extends DirectoryMember {
   readonly statusReason: string | null;
   readonly admittedAt: string;
   readonly updatedAt: string;
+  /** Integrity alerts witnesses reported about this member (set by the registry listing). */
+  readonly integrityAlerts?: number;
 }
 
 function toKey(row: DirectoryMemberKeyTable): DirectoryKey {

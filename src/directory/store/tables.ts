@@ -115,6 +115,21 @@ export interface DirectoryKeyUpdateTable {
   error: string | null;
 }
 
+/** (hub) An integrity alert a witness reported about a member's log. */
+export interface DirectoryIntegrityAlertTable {
+  id: string;
+  node: string;
+  reported_by: string;
+  /** The alert's id at the witness, so a retried report is stored once. */
+  alert_id: string;
+  kind: string;
+  message: string;
+  /** JSON: the checkpoints (and proof) that disagree. */
+  evidence: string;
+  detected_at: string;
+  received_at: string;
+}
+
 /** Tables of the directory context. */
 export interface DirectoryTables {
   directory_members: DirectoryMemberTable;
@@ -126,4 +141,5 @@ export interface DirectoryTables {
   directory_membership: DirectoryMembershipTable;
   directory_cache: DirectoryCacheTable;
   directory_key_updates: DirectoryKeyUpdateTable;
+  directory_integrity_alerts: DirectoryIntegrityAlertTable;
 }
