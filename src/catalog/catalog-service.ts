@@ -30,6 +30,7 @@ import {
   queryString,
   searchTextOf,
   type CatalogPublication,
+  type PublishedQualityScore,
   type CatalogQuery,
   type PublishedDataset,
 } from './domain/publication.ts';
@@ -171,11 +172,15 @@ export interface CatalogService extends BackgroundService {
   searchFederation(actor: Actor, query: CatalogQuery): Promise<FederationPage>;
   /** Checks every `catalog.linked` entry: the dataset exists and the table's columns cover its items. */
   checkLinked(): Promise<LinkedStatus[]>;
+  /** A dataset's published quality score changed: the catalogue gets a new version and is published again. */
+  qualityScoresChanged(): Promise<void>;
 }
 
 /** What the catalogue needs besides the node core. */
 export interface CatalogServiceDeps {
   readonly directory: DirectoryService;
+  /** The latest quality score of each dataset, published (and so signed) with its entry. */
+  readonly qualityScores?: () => Promise<ReadonlyMap<string, PublishedQualityScore>>;
 }
 
 interface LinkedBacking {
@@ -349,7 +354,12 @@ export async function createCatalogService(core: NodeCore, deps: CatalogServiceD
 
   async function currentPublication(version: number): Promise<{ publication: CatalogPublication; jws: FlattenedJws; kid: string }> {
     const rows = await allDatasets(db);
-    const datasets: PublishedDataset[] = rows.map((row) => publishedDatasetOf(JSON.parse(row.document) as DatasetDocument, row.version, row.updated_at));
+    const scores = (await deps.qualityScores?.()) ?? new Map<string, PublishedQualityScore>();
+    const datasets: PublishedDataset[] = rows.map((row) => {
+      const published = publishedDatasetOf(JSON.parse(row.document) as DatasetDocument, row.version, row.updated_at);
+      const score = scores.get(row.id);
+      return score ? { ...published, quality: score } : published;
+    });
     const publication = publicationOf(info.code, version, datasets, clock.now());
     const signer = await keyring.signer();
     return { publication, jws: signJws(publication, signer), kid: signer.kid };
@@ -800,6 +810,11 @@ export async function createCatalogService(core: NodeCore, deps: CatalogServiceD
         throw new TongbanError('answer_invalid', 'The hub answered the catalogue search with something that is not a result page.');
       }
       return page as FederationPage;
+    },
+
+    async qualityScoresChanged() {
+      await db.transaction().execute((trx) => bumpCatalogVersion(trx));
+      kick();
     },
 
     async checkLinked() {

@@ -170,7 +170,10 @@ async function* csvRows(texts: AsyncIterable<string>, items: readonly Informatio
     }
   } catch (error) {
     await pumping;
-    const cause = pumpError ?? error;
+    // Leaving the loop (say, on a bad header) destroys the parser, which aborts the pump: that abort
+    // is a consequence, never the cause worth reporting.
+    const pumped = pumpError instanceof Error && pumpError.name === 'AbortError' ? undefined : pumpError;
+    const cause = [pumped, error].find((candidate) => candidate instanceof TongbanError) ?? pumped ?? error;
     if (cause instanceof TongbanError) throw cause;
     if (cause instanceof CsvError) throw importInvalid(`The CSV cannot be parsed: ${cause.message}.`, { csvCode: cause.code });
     throw cause;

@@ -4,7 +4,7 @@
 export type { DataGrade, DatasetDocument, DatasetDocumentInput, DatasetInfo, InformationItem, ItemType, SharingType } from './domain/dataset.ts';
 export { DatasetDocumentSchema, dataGrades, parseDatasetDocument, sharingTypes } from './domain/dataset.ts';
 export { managedTableName } from './domain/dataset.ts';
-export type { CatalogPublication, CatalogQuery, PublishedDataset } from './domain/publication.ts';
+export type { CatalogPublication, CatalogQuery, PublishedDataset, PublishedQualityScore } from './domain/publication.ts';
 export {
   createCatalogService,
   type CatalogService,

@@ -9,7 +9,14 @@ export { maskIdNumber, scoresOf } from './domain/results.ts';
 export { generateRules } from './domain/generate.ts';
 export type { ColumnKind, EvaluateOptions, Evaluation, RuleTarget } from './store/rule-query.ts';
 export { evaluateRules } from './store/rule-query.ts';
+export { checkQualityFloor, type FloorAgreement, type FloorDecision, type LatestScore } from './domain/floor.ts';
+export { openFileTarget, type FileTarget } from './store/duckdb-target.ts';
+export type { RemediationService, RemediationTask } from './remediation-service.ts';
+export { remediationStates, type RemediationState } from './domain/remediation.ts';
 export {
+  type ConformanceReport,
+  type FieldConformance,
+  type FileRunRequest,
   createQualityService,
   type QualityRun,
   type QualityRunSummary,

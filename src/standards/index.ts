@@ -18,7 +18,7 @@ export {
   validateSexCode,
 } from './domain/validators.ts';
 export type { DataElement } from './domain/elements.ts';
-export { builtInElement, builtInElements } from './domain/elements.ts';
+export { builtInElement, builtInElements, elementDataTypes, elementValidators } from './domain/elements.ts';
 export type { CodeTable } from './code-tables.ts';
 export { builtInDivisionCodes, builtInDivisions, loadDivisionTable, parseCodeTable } from './code-tables.ts';
 export type { SqlCondition } from './store/sql-validators.ts';
@@ -35,4 +35,8 @@ export {
   licenseIdSql,
   sexCodeSql,
 } from './store/sql-validators.ts';
+export type { CodeList, StandardsFormat } from './domain/standards-file.ts';
+export { decodeStandardsFile, formatCodeLists, formatElements, parseCodeLists, parseElements } from './domain/standards-file.ts';
+export { createStandardsService, type StandardsImport, type StandardsImportResult, type StandardsService } from './standards-service.ts';
+export { registerStandardsRoutes } from './http/routes.ts';
 export { registerStandardsCommands } from './cli.ts';

@@ -82,4 +82,63 @@ describe('quality HTTP API', () => {
     assert.equal(unknown.status, 404);
     assert.equal(unknown.body.code, 'dataset_unknown');
   });
+
+  test('the HTML report is a readable page with masked samples; remediation tasks through the API', async () => {
+    const run = await node.call('POST', `${base}/runs`, { token: steward, body: { openTasks: true } });
+    assert.equal(run.status, 201, JSON.stringify(run.body));
+    const runId = run.body.id as string;
+    const page = await fetch(`${node.url}/api/v1/quality/runs/${runId}/report`, { headers: { authorization: `Bearer ${caseworker}` } });
+    assert.equal(page.status, 200);
+    assert.match(String(page.headers.get('content-type')), /^text\/html/);
+    const html = await page.text();
+    assert.match(html, /<h1>质量报告 Quality report: 330000\/person-register<\/h1>/);
+    assert.match(html, /110105\*{12}/);
+    assert.ok(!html.includes('11010519491231002Y'), 'samples stay masked');
+    assert.equal((await fetch(`${node.url}/api/v1/quality/runs/${runId}/report`)).status, 401);
+
+    const listed = await node.call('GET', '/api/v1/quality/tasks?dataset=330000/person-register&state=open', { token: caseworker });
+    assert.equal(listed.status, 200);
+    const tasks = listed.body.tasks as { id: string; rule: string; state: string }[];
+    assert.deepEqual(tasks.map((task) => task.rule).sort(), ['idNumber is a valid Citizen ID number', 'sex in GB/T 2261.1-2003']);
+    const again = await node.call('POST', `/api/v1/quality/runs/${runId}/tasks`, { token: steward, body: {} });
+    assert.equal(again.status, 201);
+    assert.ok((again.body.results as { status: string }[]).every((result) => result.status !== 'opened'));
+    const task = tasks[0]!;
+    const move = (body: unknown, token = steward) => node.call('POST', `/api/v1/quality/tasks/${task.id}/transitions`, { token, body });
+    assert.equal((await move({ action: 'assign', assignee: 'steward1' }, caseworker)).status, 403);
+    const early = await move({ action: 'fix' });
+    assert.equal(early.status, 409);
+    assert.equal(early.body.code, 'remediation_transition_invalid');
+    assert.equal((await move({ action: 'wont_fix' })).status, 400);
+    assert.equal((await move({ action: 'assign', assignee: 'steward1' })).body.state, 'assigned');
+    assert.equal((await move({ action: 'fix', note: 'corrected from the paper file' })).body.state, 'fixed');
+    const one = await node.call('GET', `/api/v1/quality/tasks/${task.id}`, { token: caseworker });
+    assert.equal(one.body.note, 'corrected from the paper file');
+    assert.equal((await node.call('GET', '/api/v1/quality/tasks/nothing', { token: caseworker })).status, 404);
+  });
+
+  test('standards import (dry run first) and export over HTTP; mapping and conformance', async () => {
+    const content = 'code,name\n1,男\n2,女\n';
+    const body = { kind: 'codeLists', format: 'csv', content, codeList: { name: 'local-sex', version: 1, sourceStandard: 'local' } };
+    const dry = await node.call('POST', '/api/v1/standards/import', { token: steward, body: { ...body, dryRun: true } });
+    assert.equal(dry.status, 200, JSON.stringify(dry.body));
+    assert.equal((dry.body.results as { status: string }[])[0]!.status, 'would_import');
+    assert.equal((await node.call('POST', '/api/v1/standards/import', { token: caseworker, body })).status, 403);
+    assert.equal((await node.call('POST', '/api/v1/standards/import', { token: steward, body })).status, 200);
+    const lists = await node.call('GET', '/api/v1/standards/code-lists', { token: caseworker });
+    assert.ok((lists.body.codeLists as { name: string }[]).some((list) => list.name === 'local-sex'));
+    const exported = await fetch(`${node.url}/api/v1/standards/export?kind=codeLists&format=csv&name=local-sex`, { headers: { authorization: `Bearer ${caseworker}` } });
+    assert.equal(await exported.text(), content);
+    const bad = await node.call('POST', '/api/v1/standards/import', { token: steward, body: { kind: 'elements', format: 'csv', content: 'id,version\nx,1\n' } });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.code, 'import_invalid');
+
+    const conformance = await node.call('GET', `${base}/conformance`, { token: caseworker });
+    assert.equal(conformance.status, 200, JSON.stringify(conformance.body));
+    assert.equal((conformance.body.summary as { mapped: number }).mapped, 2);
+    const mapped = await node.call('PUT', `${base}/mapping`, { token: steward, body: { mappings: { sex: null } } });
+    assert.equal(mapped.status, 200, JSON.stringify(mapped.body));
+    assert.equal((mapped.body.summary as { unmapped: number }).unmapped, 1);
+    assert.equal((await node.call('PUT', `${base}/mapping`, { token: caseworker, body: { mappings: { sex: null } } })).status, 403);
+  });
 });

@@ -1,12 +1,14 @@
 /**
  * The SQL twins of the validators must answer exactly what the TypeScript validators answer, on
- * SQLite and on PostgreSQL, for random strings and for random valid and mutated identifiers.
+ * SQLite, PostgreSQL and DuckDB, for random strings and for random valid and mutated identifiers.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import fc from 'fast-check';
 import { sql, type Expression, type RawBuilder } from 'kysely';
-import type { DialectName } from '../../src/store/dialect.ts';
+import { queryTarget } from '../../src/quality/store/rule-query.ts';
+import type { SqlFlavour } from '../../src/standards/store/sql-flavour.ts';
 import type { Store } from '../../src/store/open-store.ts';
 import {
   citizenIdBirthDateSql,
@@ -38,7 +40,7 @@ import { forEachEngine } from '../support/databases.ts';
 
 type Twin = {
   readonly name: string;
-  readonly sql: (dialect: DialectName, column: Expression<unknown>) => RawBuilder<unknown>;
+  readonly sql: (dialect: SqlFlavour, column: Expression<unknown>) => RawBuilder<unknown>;
   readonly ts: (value: string) => string | boolean | null;
 };
 
@@ -58,16 +60,20 @@ const twins: readonly Twin[] = [
   { name: 'idSex', sql: citizenIdSexSql, ts: (value) => (validateCitizenId(value).valid ? (validateCitizenId(value).sex ?? null) : null) },
 ];
 
+/** Where the twins run: a store (SQLite, PostgreSQL) or an embedded DuckDB. */
+type Engine = { readonly dialect: SqlFlavour; readonly store?: Store; readonly duckdb?: DuckDBConnection };
+
 /** Runs every twin over a batch of values in one query and returns the answers per value. */
-async function evaluate(store: Store, values: readonly string[]): Promise<Record<string, unknown>[]> {
+async function evaluate(engine: Engine, values: readonly string[]): Promise<Record<string, unknown>[]> {
   const source = sql.join(
     values.map((value, index) => sql`select ${sql.lit(index)} as n, cast(${value} as text) as v`),
     sql` union all `,
   );
   const column = sql.ref('t.v');
-  const selections = twins.map((twin) => sql`${twin.sql(store.dialect, column)} as ${sql.id(twin.name)}`);
-  const result = await sql<Record<string, unknown>>`select t.n, ${sql.join(selections)} from (${source}) t order by t.n`.execute(store.db);
-  return result.rows;
+  const selections = twins.map((twin) => sql`${twin.sql(engine.dialect, column)} as ${sql.id(twin.name)}`);
+  const query = sql<Record<string, unknown>>`select t.n, ${sql.join(selections)} from (${source}) t order by t.n`;
+  if (engine.duckdb) return queryTarget({ duckdb: engine.duckdb, dialect: 'duckdb', table: 't', columns: new Map() }, query);
+  return (await query.execute(engine.store!.db)).rows;
 }
 
 function normalise(name: string, answer: unknown): string | boolean | null {
@@ -75,15 +81,15 @@ function normalise(name: string, answer: unknown): string | boolean | null {
   return answer === true || answer === 1;
 }
 
-async function assertParity(store: Store, values: readonly string[]): Promise<void> {
-  const rows = await evaluate(store, values);
+async function assertParity(engine: Engine, values: readonly string[]): Promise<void> {
+  const rows = await evaluate(engine, values);
   values.forEach((value, index) => {
     for (const twin of twins) {
       const fromSql = normalise(twin.name, rows[index]![twin.name]);
       const expected = twin.ts(value);
       // The decoders are only compared on valid numbers: SQL decodes any 15/18-character value.
       if ((twin.name === 'idBirthDate' || twin.name === 'idSex') && expected === null) continue;
-      assert.equal(fromSql, expected, `${twin.name}(${JSON.stringify(value)}) on ${store.dialect}`);
+      assert.equal(fromSql, expected, `${twin.name}(${JSON.stringify(value)}) on ${engine.dialect}`);
     }
   });
 }
@@ -124,6 +130,40 @@ const shaped = fc.oneof(
   fc.constantFrom('0', '1', '2', '9', '3', '', '430300', '430371', '110000'),
 );
 
+const fixedCases = [
+  '11010519491231002X',
+  '440524188001010014',
+  '11010519491231002x',
+  '110105194902300021',
+  '110105491231002',
+  '91110000600037341L',
+  '91110000600037341I',
+  '1.2.156.3005.2.11100000000013338W011.11430000006122244L.20230000403.001.U',
+  '1.2.156.3005.2.11100000000013338W011.11430000006122244L.20230000403.001.V',
+  '1.2.156.3005.2.11100000000013338W011.11430000006122244L.2023.0000403.001.U',
+  '2024-02-29',
+  '2023-02-29',
+  '1900-02-29',
+  '2000-02-29',
+  '湘潭县',
+  "'; drop table x; --",
+];
+
+function paritySuite(engine: () => Engine): void {
+  test('published samples and fixed edge cases', async () => {
+    await assertParity(engine(), fixedCases);
+  });
+
+  test('random strings and random valid and mutated identifiers (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(shaped, { minLength: 1, maxLength: 60 }), async (values) => {
+        await assertParity(engine(), values);
+      }),
+      { numRuns: 60 },
+    );
+  });
+}
+
 forEachEngine('SQL validators agree with the TypeScript validators', ({ openFresh }) => {
   let store: Store;
   before(async () => {
@@ -132,34 +172,19 @@ forEachEngine('SQL validators agree with the TypeScript validators', ({ openFres
   after(async () => {
     await store.db.destroy();
   });
+  paritySuite(() => ({ dialect: store.dialect, store }));
+});
 
-  test('published samples and fixed edge cases', async () => {
-    await assertParity(store, [
-      '11010519491231002X',
-      '440524188001010014',
-      '11010519491231002x',
-      '110105194902300021',
-      '110105491231002',
-      '91110000600037341L',
-      '91110000600037341I',
-      '1.2.156.3005.2.11100000000013338W011.11430000006122244L.20230000403.001.U',
-      '1.2.156.3005.2.11100000000013338W011.11430000006122244L.20230000403.001.V',
-      '1.2.156.3005.2.11100000000013338W011.11430000006122244L.2023.0000403.001.U',
-      '2024-02-29',
-      '2023-02-29',
-      '1900-02-29',
-      '2000-02-29',
-      '湘潭县',
-      "'; drop table x; --",
-    ]);
+describe('SQL validators agree with the TypeScript validators [duckdb]', () => {
+  let instance: DuckDBInstance;
+  let connection: DuckDBConnection;
+  before(async () => {
+    instance = await DuckDBInstance.create(':memory:');
+    connection = await instance.connect();
   });
-
-  test('random strings and random valid and mutated identifiers (property)', async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.array(shaped, { minLength: 1, maxLength: 60 }), async (values) => {
-        await assertParity(store, values);
-      }),
-      { numRuns: 60 },
-    );
+  after(() => {
+    connection.closeSync();
+    instance.closeSync();
   });
+  paritySuite(() => ({ dialect: 'duckdb', duckdb: connection }));
 });

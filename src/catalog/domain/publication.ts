@@ -14,7 +14,28 @@ export const searchRequestType = 'tongban.catalog.search';
 
 const { id: _id, provider: _provider, providerName: _providerName, ...documentFields } = DatasetDocumentSchema.properties;
 
-/** One dataset as published: its document plus its version and last change. Never rows. */
+const publishedScore = Type.Union([Type.Number({ minimum: 0, maximum: 100 }), Type.Null()]);
+
+/**
+ * A dataset's latest quality score as published: part of the publication the node signs with its
+ * key, so partners can trust it as much as the metadata it sits beside.
+ */
+export const PublishedQualityScoreSchema = Type.Object(
+  {
+    overall: publishedScore,
+    dimensions: Type.Record(Type.String({ maxLength: 32 }), publishedScore),
+    status: Type.Union([Type.Literal('pass'), Type.Literal('warn'), Type.Literal('fail')]),
+    runId: Type.String({ maxLength: 64 }),
+    datasetVersion: Type.Integer({ minimum: 0 }),
+    finishedAt: Type.String({ maxLength: 40 }),
+  },
+  { additionalProperties: false },
+);
+
+/** A published quality score. */
+export type PublishedQualityScore = Static<typeof PublishedQualityScoreSchema>;
+
+/** One dataset as published: its document plus its version and last change, and its latest quality score. Never rows. */
 export const PublishedDatasetSchema = Type.Object(
   {
     ...documentFields,
@@ -23,6 +44,7 @@ export const PublishedDatasetSchema = Type.Object(
     providerName: Type.String({ minLength: 1, maxLength: 200 }),
     version: Type.Integer({ minimum: 1 }),
     updatedAt: Type.String({ maxLength: 40 }),
+    quality: Type.Optional(PublishedQualityScoreSchema),
   },
   { additionalProperties: false },
 );

@@ -1,5 +1,5 @@
 /** Rules generated from a dataset's key fields and the data elements its items map to. Pure. */
-import { builtInElement } from '../../standards/index.ts';
+import { builtInElement, type DataElement } from '../../standards/index.ts';
 import type { Rule } from './rules.ts';
 
 /** What rule generation needs of a dataset. */
@@ -10,17 +10,20 @@ export interface GeneratorInput {
 
 /**
  * Sensible checks without writing any: key fields present and (together) unique; each item
- * mapped to a built-in data element validated by its validator or code list.
+ * mapped to a data element (built-in, or imported when `elementOf` knows it) validated by its
+ * validator, code list or allowed values. An element's free format (a regex) is not generated,
+ * because SQLite cannot run it; write a regex rule where the engine can.
  */
-export function generateRules(dataset: GeneratorInput): Rule[] {
+export function generateRules(dataset: GeneratorInput, elementOf: (id: string) => DataElement | undefined = builtInElement): Rule[] {
   const rules: Rule[] = [];
   for (const field of dataset.keyFields) rules.push({ check: 'missing', name: `${field} present`, field });
   if (dataset.keyFields.length > 0) rules.push({ check: 'unique', name: `${dataset.keyFields.join('+')} unique`, fields: [...dataset.keyFields] });
   for (const item of dataset.items) {
-    const element = item.dataElement ? builtInElement(item.dataElement) : undefined;
+    const element = item.dataElement ? elementOf(item.dataElement) : undefined;
     if (!element) continue;
     if (element.validator) rules.push({ check: 'validator', name: `${item.name} is a valid ${element.nameEn}`, field: item.name, validator: element.validator });
     if (element.codeList) rules.push({ check: 'codeList', name: `${item.name} in ${element.sourceStandard}`, field: item.name, codeList: element.codeList });
+    else if (element.allowedValues) rules.push({ check: 'allowedValues', name: `${item.name} is an allowed ${element.nameEn}`, field: item.name, values: [...element.allowedValues] });
   }
   return rules;
 }

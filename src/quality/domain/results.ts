@@ -3,13 +3,15 @@
  *
  * Score formula (also in docs/quality-scores.md):
  * - a row-level rule's score is 100 × (1 − failed / evaluated), evaluated = rows in the dataset
- *   (a rule on an empty dataset scores 100); a table-level rule (row count, freshness, schema)
+ *   (a rule on an empty dataset scores 100); a table-level rule (row count and its change,
+ *   freshness, schema, distribution drift)
  *   scores 100 when it passes, 50 when it warns, 0 when it fails;
  * - a dimension's score is the mean of its rules' scores, or null when no rule scores into it;
  * - the overall score is the mean of the dimension scores that are not null, each dimension
  *   weighing the same (so a dimension with many rules does not drown the others).
  * Scores are rounded to two decimals.
  */
+import type { Distribution } from './drift.ts';
 import { dimensions, type CheckKind, type Dimension, type Rule } from './rules.ts';
 
 /** The outcome of one rule. */
@@ -35,10 +37,12 @@ export interface RuleResult {
   readonly samples: Sample[];
   /** A short explanation for table-level rules (e.g. the newest date found). */
   readonly detail?: string;
+  /** Drift rules: the value shares found, compared by the next run. */
+  readonly distribution?: Distribution;
 }
 
 /** Table-level checks: scored by status, not by failing rows. */
-export const tableLevelChecks: ReadonlySet<CheckKind> = new Set<CheckKind>(['rowCount', 'freshness', 'schema']);
+export const tableLevelChecks: ReadonlySet<CheckKind> = new Set<CheckKind>(['rowCount', 'rowCountChange', 'freshness', 'schema', 'drift']);
 
 function round(value: number): number {
   return Math.round(value * 100) / 100;
@@ -53,7 +57,7 @@ export function statusOf(rule: Pick<Rule, 'warnAbove' | 'failAbove'>, failed: nu
 }
 
 /** Builds a rule result, computing its percent and score. */
-export function ruleResult(rule: Rule, input: { dimension: Dimension; fields: readonly string[]; evaluated: number; failed: number; samples: Sample[]; status?: RuleStatus; detail?: string }): RuleResult {
+export function ruleResult(rule: Rule, input: { dimension: Dimension; fields: readonly string[]; evaluated: number; failed: number; samples: Sample[]; status?: RuleStatus; detail?: string; distribution?: Distribution }): RuleResult {
   const status = input.status ?? statusOf(rule, input.failed, input.evaluated);
   const failedPercent = input.evaluated === 0 ? 0 : round((100 * input.failed) / input.evaluated);
   const score = tableLevelChecks.has(rule.check)
@@ -73,6 +77,7 @@ export function ruleResult(rule: Rule, input: { dimension: Dimension; fields: re
     score,
     samples: input.samples,
     ...(input.detail === undefined ? {} : { detail: input.detail }),
+    ...(input.distribution === undefined ? {} : { distribution: input.distribution }),
   };
 }
 

@@ -16,6 +16,18 @@ export const validatorNames = ['citizenId', 'citizenIdOrLegacy', 'creditCode', '
 /** The name of a built-in validator. */
 export type ValidatorName = (typeof validatorNames)[number];
 
+/** The value types a column may have (the catalogue's item types). */
+export const columnKinds = ['string', 'integer', 'number', 'boolean', 'date', 'datetime'] as const;
+
+function compilesAsRegex(pattern: string): boolean {
+  try {
+    new RegExp(pattern, 'u');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const fieldName = z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,62}$/, 'a field name: a letter, then letters, digits or _');
 const percent = z.number().min(0).max(100);
 const common = {
@@ -41,7 +53,14 @@ const ruleSchema = z.discriminatedUnion('check', [
     .strict(),
   z.object({ check: z.literal('freshness'), field: fieldName, maxAgeDays: z.number().positive(), ...common }).strict(),
   z.object({ check: z.literal('rowCount'), min: z.number().int().min(0).optional(), max: z.number().int().min(0).optional(), ...common }).strict(),
-  z.object({ check: z.literal('schema'), columns: z.array(fieldName).min(1).max(500), ...common }).strict(),
+  z
+    .object({ check: z.literal('schema'), columns: z.array(z.union([fieldName, z.object({ name: fieldName, type: z.enum(columnKinds) }).strict()])).min(1).max(500), ...common })
+    .strict(),
+  z.object({ check: z.literal('regex'), field: fieldName, pattern: z.string().min(1).max(500).refine(compilesAsRegex, 'a regular expression that compiles'), ...common }).strict(),
+  z.object({ check: z.literal('reference'), field: fieldName, dataset: z.string().min(1).max(300), datasetField: fieldName, ...common }).strict(),
+  z.object({ check: z.literal('rowCountChange'), maxChangePercent: z.number().min(0).max(1_000_000), ...common }).strict(),
+  z.object({ check: z.literal('drift'), field: fieldName, maxDriftPercent: percent, ...common }).strict(),
+  z.object({ check: z.literal('sql'), query: z.string().min(1).max(10_000), dimension: z.enum(dimensions).optional(), ...common }).strict(),
 ]);
 
 /** One quality rule. */
@@ -56,8 +75,15 @@ export function dimensionOf(rule: Rule): Dimension {
   switch (rule.check) {
     case 'missing':
     case 'rowCount':
+    case 'rowCountChange':
     case 'schema':
       return 'completeness';
+    case 'reference':
+      return 'consistency';
+    case 'drift':
+      return 'accuracy';
+    case 'sql':
+      return rule.dimension ?? 'validity';
     case 'unique':
       return 'uniqueness';
     case 'idConsistency':
@@ -79,7 +105,9 @@ export function fieldsOf(rule: Rule): string[] {
     case 'idConsistency':
       return [rule.idField, ...(rule.birthDateField ? [rule.birthDateField] : []), ...(rule.sexField ? [rule.sexField] : [])];
     case 'rowCount':
+    case 'rowCountChange':
     case 'schema':
+    case 'sql':
       return [];
     default:
       return [rule.field];

@@ -1,13 +1,17 @@
 /**
- * Compiles a dataset's rules into ONE aggregate SQL query pushed down to the table where the rows
- * live (SQLite or PostgreSQL), then fetches a few masked failing samples for the rules that failed.
- * Identifiers are quoted by Kysely (`sql.id`) and every value is bound; field names are also
- * checked against the dataset's items before they get here.
+ * Compiles a dataset's rules into ONE aggregate SQL query pushed down to where the rows live
+ * (SQLite or PostgreSQL for node tables, embedded DuckDB for CSV/Parquet files), then fetches a
+ * few masked failing samples for the rules that failed, and runs the few checks that need a query
+ * of their own (distribution drift, custom SQL). Identifiers are quoted by Kysely (`sql.id`) and
+ * every value is bound; field names are also checked against the dataset's columns before they
+ * get here.
  */
-import { sql, type RawBuilder } from 'kysely';
-import { InputError } from '../../core/errors.ts';
-import { asText, type DialectName } from '../../store/dialect.ts';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { DummyDriver, Kysely, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler, sql, type RawBuilder } from 'kysely';
+import { InputError, toTongbanError } from '../../core/errors.ts';
+import type { DialectName } from '../../store/dialect.ts';
 import type { Db } from '../../store/open-store.ts';
+import { flavourAsText as asText, flavourRegexMatches } from '../../standards/store/sql-flavour.ts';
 import { builtInDivisionCodes } from '../../standards/code-tables.ts';
 import { sexCodes } from '../../standards/domain/validators.ts';
 import {
@@ -22,18 +26,86 @@ import {
   licenseIdSql,
   sexCodeSql,
 } from '../../standards/store/sql-validators.ts';
-import { dimensionOf, fieldsOf, type Rule } from '../domain/rules.ts';
+import { checkCustomSql } from '../domain/custom-sql.ts';
+import { distributionDrift } from '../domain/drift.ts';
+import { dimensionOf, fieldsOf, type columnKinds, type Rule } from '../domain/rules.ts';
 import { looksLikeIdNumber, maskIdNumber, ruleResult, type RuleResult, type Sample } from '../domain/results.ts';
 
 /** The type of a dataset column, as the catalogue's items declare it. */
-export type ColumnKind = 'string' | 'integer' | 'number' | 'boolean' | 'date' | 'datetime';
+export type ColumnKind = (typeof columnKinds)[number];
 
-/** Where a dataset's rows are and what columns they have. */
-export interface RuleTarget {
+/** A node table (managed or linked) in the node's SQLite or PostgreSQL store. */
+export interface StoreRuleTarget {
   readonly db: Db;
   readonly dialect: DialectName;
   readonly table: string;
   readonly columns: ReadonlyMap<string, ColumnKind>;
+}
+
+/** A CSV or Parquet file behind a view in an embedded DuckDB (see duckdb-target.ts). */
+export interface DuckDbRuleTarget {
+  readonly duckdb: DuckDBConnection;
+  readonly dialect: 'duckdb';
+  readonly table: string;
+  readonly columns: ReadonlyMap<string, ColumnKind>;
+}
+
+/** Where a dataset's rows are and what columns they have. */
+export type RuleTarget = StoreRuleTarget | DuckDbRuleTarget;
+
+/** Kysely compiles DuckDB's SQL with the PostgreSQL compiler: double-quoted identifiers and `$n` parameters, which DuckDB reads alike. */
+const duckDbCompiler = new Kysely<Record<string, never>>({
+  dialect: {
+    createAdapter: () => new PostgresAdapter(),
+    createDriver: () => new DummyDriver(),
+    createIntrospector: (db) => new PostgresIntrospector(db),
+    createQueryCompiler: () => new PostgresQueryCompiler(),
+  },
+});
+
+/** DuckDB answers BIGINT/HUGEINT as bigint; the results here are counts far below 2^53. */
+function plainValue(value: unknown): unknown {
+  return typeof value === 'bigint' ? Number(value) : value;
+}
+
+/** Runs one query on the target and returns its rows. */
+export async function queryTarget(target: RuleTarget, query: RawBuilder<unknown>): Promise<Record<string, unknown>[]> {
+  if ('duckdb' in target) {
+    const compiled = query.compile(duckDbCompiler);
+    const reader = await target.duckdb.runAndReadAll(compiled.sql, compiled.parameters as never[]);
+    return reader.getRowObjectsJS().map((row) => Object.fromEntries(Object.entries(row).map(([key, value]) => [key, plainValue(value)])));
+  }
+  return (await query.execute(target.db)).rows as Record<string, unknown>[];
+}
+
+/**
+ * Runs a query that must not write, in a read-only transaction: PostgreSQL `SET TRANSACTION READ
+ * ONLY`; DuckDB `BEGIN TRANSACTION READ ONLY`; SQLite has no read-only transactions, so the one
+ * connection is switched to `PRAGMA query_only` for the query and back after it.
+ */
+export async function queryReadOnly(target: RuleTarget, query: RawBuilder<unknown>): Promise<Record<string, unknown>[]> {
+  if ('duckdb' in target) {
+    await target.duckdb.run('begin transaction read only');
+    try {
+      return await queryTarget(target, query);
+    } finally {
+      await target.duckdb.run('rollback');
+    }
+  }
+  if (target.dialect === 'postgres') {
+    return target.db.transaction().execute(async (trx) => {
+      await sql`set transaction read only`.execute(trx);
+      return (await query.execute(trx)).rows as Record<string, unknown>[];
+    });
+  }
+  return target.db.connection().execute(async (connection) => {
+    await sql`pragma query_only = 1`.execute(connection);
+    try {
+      return (await query.execute(connection)).rows as Record<string, unknown>[];
+    } finally {
+      await sql`pragma query_only = 0`.execute(connection);
+    }
+  });
 }
 
 /** Options of one evaluation. */
@@ -46,20 +118,30 @@ export interface EvaluateOptions {
   readonly now: string;
   /** Called as the evaluation passes its stages, for a progress display. */
   readonly onProgress?: (stage: 'aggregate' | 'samples', done: number, total: number) => void;
+  /** Tables (in the target's engine) of the datasets `reference` rules name, by the name the rule uses. */
+  readonly referenceTables?: ReadonlyMap<string, string>;
+  /** The previous run of the dataset, for row-count change and distribution drift. */
+  readonly previous?: { readonly rowCount: number; readonly results: readonly RuleResult[] };
+  /** Tables of the node a custom SQL rule must not read (everything but the dataset). */
+  readonly protectedTables?: Iterable<string>;
 }
 
 type Condition = RawBuilder<unknown>;
+
+/** Distribution buckets kept per drift rule: the most frequent values, the rest pooled as `(other)`. */
+const driftBuckets = 50;
 
 function column(target: RuleTarget, field: string): RawBuilder<unknown> {
   return sql`${sql.id(target.table, field)}`;
 }
 
 function codeList(name: string, options: EvaluateOptions): ReadonlySet<string> {
+  // An imported table (e.g. the full GB/T 2260 a steward loaded) wins over the built-in subset.
+  const list = options.codeLists?.get(name);
+  if (list) return list;
   if (name === 'gb-t-2260') return builtInDivisionCodes();
   if (name === 'gb-t-2261.1') return new Set(Object.keys(sexCodes));
-  const list = options.codeLists?.get(name);
-  if (!list) throw new InputError(`Unknown code list ${JSON.stringify(name)}; known: gb-t-2260, gb-t-2261.1${[...(options.codeLists?.keys() ?? [])].map((key) => `, ${key}`).join('')}.`, { codeList: name });
-  return list;
+  throw new InputError(`Unknown code list ${JSON.stringify(name)}; known: gb-t-2260, gb-t-2261.1${[...(options.codeLists?.keys() ?? [])].map((key) => `, ${key}`).join('')}; import others with \`tongban standards import --kind code-lists\`.`, { codeList: name });
 }
 
 function requireKind(target: RuleTarget, rule: Rule, field: string, kinds: readonly ColumnKind[]): void {
@@ -115,6 +197,21 @@ function failingRow(target: RuleTarget, rule: Rule, options: EvaluateOptions): C
       const outside = [...(rule.min === undefined ? [] : [sql`length(${text}) < ${rule.min}`]), ...(rule.max === undefined ? [] : [sql`length(${text}) > ${rule.max}`])];
       return outside.length === 0 ? sql`false` : sql`(${value} is not null and (${sql.join(outside, sql` or `)}))`;
     }
+    case 'regex': {
+      if (dialect === 'sqlite') {
+        throw new InputError(`Rule ${JSON.stringify(rule.name)}: SQLite has no regular expressions, so regex rules run on PostgreSQL nodes and CSV/Parquet files only; use allowedValues, length or a validator here.`, { rule: rule.name });
+      }
+      const value = column(target, rule.field);
+      return sql`(${value} is not null and not ${flavourRegexMatches(dialect, asText(dialect, value), rule.pattern)})`;
+    }
+    case 'reference': {
+      const table = options.referenceTables?.get(rule.dataset);
+      if (!table) throw new InputError(`Rule ${JSON.stringify(rule.name)}: the referenced dataset ${JSON.stringify(rule.dataset)} cannot be found.`, { rule: rule.name, dataset: rule.dataset });
+      const value = column(target, rule.field);
+      const other = sql`${sql.id(table, rule.datasetField)}`;
+      // NOT IN over a subquery lets every engine build one hash set instead of probing per row.
+      return sql`(${value} is not null and ${asText(dialect, value)} not in (select ${asText(dialect, other)} from ${sql.table(table)} where ${other} is not null))`;
+    }
     case 'idConsistency': {
       const id = column(target, rule.idField);
       const mismatches: Condition[] = [];
@@ -127,7 +224,9 @@ function failingRow(target: RuleTarget, rule: Rule, options: EvaluateOptions): C
         mismatches.push(sql`(${sex} is not null and ${citizenIdSexSql(dialect, id)} <> ${asText(dialect, sex)})`);
       }
       // Only numbers that are themselves valid can be compared; invalid ones fail their validity rule.
-      return mismatches.length === 0 ? sql`false` : sql`(${id} is not null and ${citizenIdSql(dialect, id)} and (${sql.join(mismatches, sql` or `)}))`;
+      // The cheap, selective mismatch test comes first: vectorised engines (DuckDB) then run the
+      // full validity check only on the few rows that mismatch.
+      return mismatches.length === 0 ? sql`false` : sql`((${sql.join(mismatches, sql` or `)}) and ${id} is not null and ${citizenIdSql(dialect, id)})`;
     }
     default:
       return undefined;
@@ -165,10 +264,26 @@ export async function evaluateRules(target: RuleTarget, rules: readonly Rule[], 
       selections.push(sql`max(${column(target, rule.field)}) as ${alias}`);
     }
   });
+  const customQueries = new Map<number, RawBuilder<unknown>>();
+  rules.forEach((rule, index) => {
+    if (rule.check !== 'sql') return;
+    const query = checkCustomSql(rule.query, [...(options.protectedTables ?? [])].filter((name) => name !== target.table), rule.name);
+    customQueries.set(index, sql`with dataset as (select * from ${table}) select * from (${sql.raw(query)}) as tb_custom`);
+  });
   options.onProgress?.('aggregate', 0, 1);
-  const row = (await sql<Record<string, unknown>>`select ${sql.join(selections)} from ${table}`.execute(target.db)).rows[0] ?? {};
+  const row = (await queryTarget(target, sql`select ${sql.join(selections)} from ${table}`))[0] ?? {};
   options.onProgress?.('aggregate', 1, 1);
   const total = Number(row.tb_total ?? 0);
+  for (const [index, query] of customQueries) {
+    try {
+      const counted = await queryReadOnly(target, sql`select count(*) as tb_n from (${query}) as tb_counted`);
+      row[`tb_r${index}`] = Number(counted[0]?.tb_n ?? 0);
+    } catch (error) {
+      const failure = toTongbanError(error);
+      if (failure.kind !== 'internal') throw failure;
+      throw new InputError(`Custom SQL of rule ${JSON.stringify(rules[index]!.name)} failed: ${String((error as Error).message).split('\n')[0]}`, { rule: rules[index]!.name }, 'quality_sql_refused');
+    }
+  }
 
   const idFields = new Set<string>();
   for (const rule of rules) {
@@ -186,6 +301,7 @@ export async function evaluateRules(target: RuleTarget, rules: readonly Rule[], 
 
   const results: RuleResult[] = [];
   const failingRules = rules.filter((rule, index) => Number(row[`tb_r${index}`] ?? 0) > 0 || rule.check === 'unique').length;
+  const previousResult = (name: string) => options.previous?.results.find((result) => result.name === name);
   let sampled = 0;
   for (const [index, rule] of rules.entries()) {
     const dimension = dimensionOf(rule);
@@ -198,8 +314,46 @@ export async function evaluateRules(target: RuleTarget, rules: readonly Rule[], 
       continue;
     }
     if (rule.check === 'schema') {
-      const missing = rule.columns.filter((name) => !target.columns.has(name));
-      results.push(ruleResult(rule, { dimension, fields: rule.columns, evaluated: 1, failed: missing.length > 0 ? 1 : 0, samples: [], status: missing.length > 0 ? 'fail' : 'pass', ...(missing.length > 0 ? { detail: `missing columns: ${missing.join(', ')}` } : {}) }));
+      const expected = rule.columns.map((entry) => (typeof entry === 'string' ? { name: entry } : entry));
+      const problems = expected.flatMap((entry) => {
+        const actual = target.columns.get(entry.name);
+        if (actual === undefined) return [`missing column ${entry.name}`];
+        return 'type' in entry && entry.type !== actual ? [`${entry.name} is ${actual}, expected ${entry.type}`] : [];
+      });
+      const names = expected.map((entry) => entry.name);
+      results.push(ruleResult(rule, { dimension, fields: names, evaluated: 1, failed: problems.length > 0 ? 1 : 0, samples: [], status: problems.length > 0 ? 'fail' : 'pass', ...(problems.length > 0 ? { detail: problems.join('; ') } : {}) }));
+      continue;
+    }
+    if (rule.check === 'rowCountChange') {
+      if (!options.previous) {
+        results.push(ruleResult(rule, { dimension, fields, evaluated: 1, failed: 0, samples: [], status: 'pass', detail: `${total} rows; no earlier run to compare with` }));
+        continue;
+      }
+      const before = options.previous.rowCount;
+      const changePercent = before === 0 ? (total === 0 ? 0 : 100) : (100 * Math.abs(total - before)) / before;
+      const status = changePercent > rule.maxChangePercent ? 'fail' : rule.warnAbove !== undefined && changePercent > rule.warnAbove ? 'warn' : 'pass';
+      results.push(ruleResult(rule, { dimension, fields, evaluated: 1, failed: status === 'fail' ? 1 : 0, samples: [], status, detail: `${before} → ${total} rows (${changePercent.toFixed(2)} % change)` }));
+      continue;
+    }
+    if (rule.check === 'drift') {
+      const value = column(target, rule.field);
+      const rows = await queryTarget(target, sql`select ${asText(target.dialect, value)} as tb_value, count(*) as tb_n from ${table} group by 1 order by 2 desc, 1 limit ${sql.lit(driftBuckets)}`);
+      const distribution: Record<string, number> = {};
+      let counted = 0;
+      for (const bucket of rows) {
+        const count = Number(bucket.tb_n);
+        counted += count;
+        distribution[bucket.tb_value === null ? '(null)' : String(bucket.tb_value)] = total === 0 ? 0 : count / total;
+      }
+      if (total > counted) distribution['(other)'] = (total - counted) / total;
+      const earlier = previousResult(rule.name)?.distribution;
+      if (!earlier) {
+        results.push(ruleResult(rule, { dimension, fields, evaluated: 1, failed: 0, samples: [], status: 'pass', detail: 'no earlier distribution to compare with', distribution }));
+        continue;
+      }
+      const driftPercent = distributionDrift(earlier, distribution);
+      const status = driftPercent > rule.maxDriftPercent ? 'fail' : rule.warnAbove !== undefined && driftPercent > rule.warnAbove ? 'warn' : 'pass';
+      results.push(ruleResult(rule, { dimension, fields, evaluated: 1, failed: status === 'fail' ? 1 : 0, samples: [], status, detail: `distribution moved ${driftPercent.toFixed(2)} % since the previous run`, distribution }));
       continue;
     }
     if (rule.check === 'freshness') {
@@ -213,14 +367,17 @@ export async function evaluateRules(target: RuleTarget, rules: readonly Rule[], 
     let samples: Sample[] = [];
     if (failed > 0 && sampleLimit > 0) {
       const condition = failing[index];
+      const custom = customQueries.get(index);
       const picked = sql.join(fields.map((field) => column(target, field)));
-      const query = condition
-        ? sql<Record<string, unknown>>`select ${picked} from ${table} where ${condition} limit ${sql.lit(sampleLimit)}`
-        : (() => {
-            const key = uniqueKey(target, fields);
-            return sql<Record<string, unknown>>`select ${key.columns}, count(*) as copies from ${table} where ${key.notNull} group by ${key.columns} having count(*) > 1 limit ${sql.lit(sampleLimit)}`;
-          })();
-      samples = (await query.execute(target.db)).rows.map(mask);
+      const query = custom
+        ? sql<Record<string, unknown>>`select * from (${custom}) as tb_sampled limit ${sql.lit(sampleLimit)}`
+        : condition
+          ? sql<Record<string, unknown>>`select ${picked} from ${table} where ${condition} limit ${sql.lit(sampleLimit)}`
+          : (() => {
+              const key = uniqueKey(target, fields);
+              return sql<Record<string, unknown>>`select ${key.columns}, count(*) as copies from ${table} where ${key.notNull} group by ${key.columns} having count(*) > 1 limit ${sql.lit(sampleLimit)}`;
+            })();
+      samples = (custom ? await queryReadOnly(target, query) : await queryTarget(target, query)).map(mask);
       sampled++;
       options.onProgress?.('samples', sampled, failingRules);
     }

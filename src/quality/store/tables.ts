@@ -27,7 +27,30 @@ export interface QualityRunTable {
   finished_at: string;
 }
 
+/** A remediation task opened from a failed rule (see domain/remediation.ts for its states). */
+export interface QualityRemediationTaskTable {
+  id: string;
+  /** The dataset (or `file:<path>`) the rule ran on. */
+  dataset: string;
+  /** The rule's name within its rule set. */
+  rule: string;
+  state: 'open' | 'assigned' | 'fixed' | 'verified' | 'wont_fix';
+  /** The run whose failure opened the task. */
+  opened_run: string;
+  /** Failing rows when the task was opened. */
+  failed_at_open: number;
+  assignee: string | null;
+  /** The last note: how it was fixed, or why it will not be. */
+  note: string | null;
+  /** The passing run that verified the task. */
+  verified_run: string | null;
+  opened_by: string;
+  opened_at: string;
+  updated_at: string;
+}
+
 /** The quality context's tables, composed into src/store/tables.ts. */
 export interface QualityTables {
   quality_runs: QualityRunTable;
+  quality_remediation_tasks: QualityRemediationTaskTable;
 }

@@ -4,6 +4,11 @@
  * generated from the element's validator or code list.
  */
 
+/** The value types a data element may declare (the catalogue's item types). */
+export const elementDataTypes = ['string', 'integer', 'number', 'boolean', 'date', 'datetime'] as const;
+/** The built-in validators an element may name. */
+export const elementValidators = ['citizenId', 'creditCode', 'licenseId', 'date'] as const;
+
 /** A data element: what a field means and how its values are checked. */
 export interface DataElement {
   readonly id: string;
@@ -11,11 +16,15 @@ export interface DataElement {
   readonly nameZh: string;
   readonly nameEn: string;
   readonly definition: string;
-  readonly dataType: 'string' | 'date';
+  readonly dataType: (typeof elementDataTypes)[number];
+  /** A textual format (a regular expression the whole value matches), if any. */
+  readonly format?: string;
   /** A built-in validator that checks every value, if any. */
-  readonly validator?: 'citizenId' | 'creditCode' | 'licenseId' | 'date';
-  /** A code list the values must belong to, if any. */
-  readonly codeList?: 'gb-t-2260' | 'gb-t-2261.1';
+  readonly validator?: (typeof elementValidators)[number];
+  /** A code list the values must belong to, if any: `gb-t-2260`, `gb-t-2261.1` or an imported one. */
+  readonly codeList?: string;
+  /** Allowed values, when they are few and have no code list. */
+  readonly allowedValues?: readonly string[];
   readonly sourceStandard: string;
 }
 
