@@ -237,6 +237,8 @@ export async function setUpBridge(providerAdmin: StaffSession, requesterAdmin: S
   ] as const) {
     await steward.session.call('POST', '/api/v1/catalog/datasets', dataset);
     await steward.session.call('POST', `/api/v1/catalog/datasets/${providerCode}/${dataset.id}/import`, rows, 'text/csv');
+    // The agreement sets a quality floor, so the steward checks the data before it is shared.
+    await steward.session.call('POST', `/api/v1/quality/datasets/${providerCode}/${dataset.id}/runs`, {});
   }
 
   const document = socialInsuranceAgreement(providerCode, requesterCode);
