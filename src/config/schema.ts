@@ -39,6 +39,8 @@ export const configSchema = z.strictObject({
       bodyLimitBytes: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
       trustProxy: boolish.default(false),
       requestTimeoutMs: z.coerce.number().int().min(100).max(600_000).default(30_000),
+      /** How long a shutdown waits for running requests and outbox deliveries; absent = exchange.requestTimeoutMs + 5 s. */
+      drainTimeoutMs: z.coerce.number().int().min(0).max(600_000).optional(),
       /** A directory holding a built web console to serve instead of the bundled dist/console. */
       consoleDir: z.string().min(1).optional(),
     })
@@ -96,6 +98,18 @@ export const configSchema = z.strictObject({
       maxEnvelopeBytes: z.coerce.number().int().min(1024).max(16 * 1024 * 1024).default(256 * 1024),
       /** Delivery attempts before an outbox message is parked as failed. */
       outboxMaxAttempts: z.coerce.number().int().min(1).max(100).default(12),
+    })
+    .prefault({}),
+  audit: z
+    .strictObject({
+      /** How often this node fetches and witnesses the checkpoints of its partners (and, on the hub, of every member). */
+      witnessIntervalSeconds: z.coerce.number().int().min(1).max(86_400).default(60),
+      /** How long a witness waits before flagging a checkpoint signed by a key its directory does not know (a rotation may not have reached it yet). */
+      unknownKeyGraceSeconds: z.coerce.number().int().min(0).max(86_400).default(600),
+      /** How long log entries keep their details; the Cybersecurity Law asks for at least six months. */
+      retentionDays: z.coerce.number().int().min(183, 'at least 183 days (six months, Cybersecurity Law art. 21)').max(36_500).default(183),
+      /** Lifetime of a citizen token a caseworker issues for the access report. */
+      citizenTokenTtlSeconds: z.coerce.number().int().min(60).max(3600).default(900),
     })
     .prefault({}),
   catalog: z

@@ -115,6 +115,14 @@ export const errorCodes = {
   answer_invalid: { kind: 'unavailable', retryable: true, description: 'The partner\'s answer is not a valid signed answer to the request.' },
   in_progress: { kind: 'conflict', retryable: true, description: 'The same message is being handled by another process; retry shortly for its answer.' },
   audit_integrity_failed: { kind: 'conflict', retryable: false, description: 'The audit log, a checkpoint or a bundle does not verify; the report names each entry or checkpoint that disagrees.' },
+  checkpoint_invalid: { kind: 'input', retryable: false, description: 'A checkpoint or witness cosignature is malformed, signed by an unknown key, or does not verify.' },
+  citizen_token_invalid: { kind: 'authentication', retryable: false, description: 'The citizen token is malformed, not signed by this node, or not issued for this ID number.' },
+  citizen_token_expired: { kind: 'authentication', retryable: false, description: 'The citizen token has expired; ask the service counter for a new one.' },
+  // data quality
+  quality_sql_refused: { kind: 'input', retryable: false, description: 'A custom SQL rule is not one read-only SELECT over `dataset`; the message says what was refused.' },
+  quality_file_unreadable: { kind: 'input', retryable: false, description: 'The CSV or Parquet file given as a quality target cannot be read (missing, binary, wrong format or encoding).' },
+  quality_below_floor: { kind: 'not_allowed', retryable: false, description: 'The dataset\'s latest published quality score is below the minimum the agreement requires (or it has no score).' },
+  remediation_transition_invalid: { kind: 'conflict', retryable: false, description: 'The remediation task cannot move from its current state to the one asked for.' },
   // limits
   body_too_large: { kind: 'too_large', retryable: false, description: 'The request body exceeds the size limit.' },
   rate_limited: { kind: 'rate_limited', retryable: true, description: 'Too many requests; slow down.' },

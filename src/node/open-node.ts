@@ -1,7 +1,7 @@
 /**
  * The composition root: opens a node's database and wires its services, once, from its config.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { createEventLog } from '../audit/store/event-log.ts';
 import { createAuditService, type AuditService } from '../audit/index.ts';
 import { systemClock, type Clock } from '../core/clock.ts';
@@ -17,8 +17,10 @@ import type { Fetch, NodeCore, NodeInfo } from './node-core.ts';
 import { createDirectoryService, type DirectoryService } from '../directory/index.ts';
 import { createCatalogService, type CatalogService } from '../catalog/index.ts';
 import { createAgreementService, type AgreementService } from '../agreements/index.ts';
-import { createExchangeService, type ExchangeService } from '../exchange/index.ts';
+import { createExchangeService, createKeepAliveFetch, type ExchangeService } from '../exchange/index.ts';
 import { createQualityService, type QualityService } from '../quality/index.ts';
+import { qualityFloorCheck } from './quality-floor.ts';
+import { createStandardsService, type StandardsService } from '../standards/index.ts';
 
 export type { NodeInfo } from './node-core.ts';
 
@@ -30,6 +32,7 @@ export interface NodeContext extends NodeCore {
   readonly exchange: ExchangeService;
   readonly audit: AuditService;
   readonly quality: QualityService;
+  readonly standards: StandardsService;
   /** Starts background work: directory sync, outbox delivery. */
   start(): void;
   close(): Promise<void>;
@@ -59,7 +62,8 @@ export async function readNodeInfo(store: Store): Promise<NodeInfoTable | undefi
 /** Hashes event leaves with the node's suite: SHA-256 for `intl`, SM3 for `sm`. */
 export function leafHasherFor(suite: 'intl' | 'sm'): { hash(data: Uint8Array): Uint8Array } {
   const algorithm = suite === 'sm' ? 'sm3' : 'sha256';
-  return { hash: (data) => createHash(algorithm).update(data).digest() };
+  // One-shot hash(): no Hash object per call on the append path.
+  return { hash: (data) => hash(algorithm, data, 'buffer') };
 }
 
 /** Opens a node from its loaded configuration and wires every service. */
@@ -120,6 +124,8 @@ export async function openNode(loaded: LoadedConfig, options: OpenNodeOptions = 
       secretBox: createSecretBox(loaded.keySecret ?? ''),
       dialect: store.dialect,
     });
+    // Node-to-node calls reuse keep-alive sockets; tests may inject their own fetch instead.
+    const keepAlive = options.fetch ? undefined : createKeepAliveFetch();
     const core: NodeCore = {
       config,
       dir: loaded.dir,
@@ -129,14 +135,18 @@ export async function openNode(loaded: LoadedConfig, options: OpenNodeOptions = 
       events,
       keyring,
       identity,
-      fetch: options.fetch ?? globalThis.fetch,
+      fetch: options.fetch ?? keepAlive!.fetch,
     };
     const directory = await createDirectoryService(core);
-    const catalog = await createCatalogService(core, { directory });
+    // Quality is created after the catalogue it checks; the catalogue reads its scores only when publishing.
+    const later: { quality?: QualityService } = {};
+    const catalog = await createCatalogService(core, { directory, qualityScores: async () => (later.quality ? later.quality.publishedScores() : new Map()) });
     const agreements = await createAgreementService(core, { directory, catalog });
-    const exchange = await createExchangeService(core, { directory, catalog, agreements });
-    const audit = createAuditService(core);
-    const quality = createQualityService(core, { catalog });
+    const standards = createStandardsService(core);
+    const quality = createQualityService(core, { catalog, standards });
+    later.quality = quality;
+    const exchange = await createExchangeService(core, { directory, catalog, agreements, qualityFloor: qualityFloorCheck(agreements, quality) });
+    const audit = createAuditService(core, { directory, agreements });
     const background = [directory, catalog, agreements, exchange, audit];
     let started = false;
     return {
@@ -147,6 +157,7 @@ export async function openNode(loaded: LoadedConfig, options: OpenNodeOptions = 
       exchange,
       audit,
       quality,
+      standards,
       start() {
         if (started) return;
         started = true;
@@ -154,6 +165,7 @@ export async function openNode(loaded: LoadedConfig, options: OpenNodeOptions = 
       },
       async close() {
         await Promise.all(background.map((service) => service.stop()));
+        keepAlive?.close();
         await store.close();
       },
     };

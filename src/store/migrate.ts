@@ -12,6 +12,9 @@ import * as agreements from './migrations/0004-agreements.ts';
 import * as exchange from './migrations/0005-exchange.ts';
 import * as audit from './migrations/0006-audit.ts';
 import * as quality from './migrations/0007-quality.ts';
+import * as witness from './migrations/0008-witness.ts';
+import * as remediation from './migrations/0009-remediation.ts';
+import * as exchangeMode from './migrations/0010-exchange-mode.ts';
 
 interface DialectMigration {
   up(db: Kysely<unknown>, dialect: DialectName): Promise<void>;
@@ -26,6 +29,9 @@ const migrations: ReadonlyArray<readonly [string, DialectMigration]> = [
   ['0005-exchange', exchange],
   ['0006-audit', audit],
   ['0007-quality', quality],
+  ['0008-witness', witness],
+  ['0009-remediation', remediation],
+  ['0010-exchange-mode', exchangeMode],
 ];
 
 /** The names of every migration this build knows, in order. */

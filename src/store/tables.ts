@@ -8,6 +8,7 @@ import type { IdentityTables } from '../identity/store/tables.ts';
 import type { KeyTables } from '../keys/store/tables.ts';
 import type { NodeTables } from '../node/tables.ts';
 import type { QualityTables } from '../quality/store/tables.ts';
+import type { StandardsTables } from '../standards/store/tables.ts';
 
 export interface Tables
   extends NodeTables,
@@ -18,4 +19,5 @@ export interface Tables
     CatalogTables,
     AgreementTables,
     ExchangeTables,
-    QualityTables {}
+    QualityTables,
+    StandardsTables {}

@@ -1,7 +1,7 @@
 /** The HTTP API of a real node on a loopback port: health, errors, auth, accounts, tokens, keys, events. */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestNode, totpCode, type TestNode } from '../support/nodes.ts';
+import { startTestNode, unusedTotp, type TestNode } from '../support/nodes.ts';
 
 describe('node HTTP API', () => {
   let node: TestNode;
@@ -190,12 +190,13 @@ describe('node HTTP API', () => {
   });
 
   test('a replayed one-time code is refused', async () => {
-    const at = Date.now();
-    const code = totpCode(node.init.admin.secondFactor.secret, at);
-    await node.adminToken(); // ensures the current code was used
-    const replay = await node.call('POST', '/api/v1/auth/login', {
-      body: { username: node.init.admin.username, password: node.init.admin.password, totp: code },
-    });
+    const code = await unusedTotp(node.init.admin.secondFactor.secret);
+    const login = () =>
+      node.call('POST', '/api/v1/auth/login', {
+        body: { username: node.init.admin.username, password: node.init.admin.password, totp: code },
+      });
+    assert.equal((await login()).status, 200);
+    const replay = await login();
     assert.equal(replay.status, 401);
     assert.equal(replay.body.code, 'second_factor_invalid');
   });

@@ -75,7 +75,7 @@ export async function startTestNode(options: TestNodeOptions = {}): Promise<Test
     suite: options.suite ?? 'intl',
     port: 0,
     env: {},
-    extraConfig: { auth: { passwordCostLog2: 10 }, log: { level: 'silent' } },
+    extraConfig: { auth: { passwordCostLog2: 10 }, log: { level: (process.env.TEST_NODE_LOG_LEVEL ?? 'silent') as 'silent' } },
     ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
   });

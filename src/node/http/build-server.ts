@@ -22,6 +22,7 @@ import { registerCatalogRoutes } from '../../catalog/index.ts';
 import { registerAgreementRoutes } from '../../agreements/index.ts';
 import { registerExchangeRoutes } from '../../exchange/http/routes.ts';
 import { registerAuditRoutes } from '../../audit/http/routes.ts';
+import { registerVerificationRoutes } from '../../audit/http/verification-routes.ts';
 import { registerQualityRoutes } from '../../quality/index.ts';
 import { registerConsole } from './console.ts';
 
@@ -193,6 +194,7 @@ export async function buildServer(node: NodeContext, options: ServerOptions = {}
   await registerAgreementRoutes(app, node);
   await registerExchangeRoutes(app, node);
   await registerAuditRoutes(app, node);
+  await registerVerificationRoutes(app, node);
   await registerQualityRoutes(app, node);
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
