@@ -2949,7 +2949,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            checkpoints: {
+                            checkpoints: ({
                                 createdAt: string;
                                 id: string;
                                 /** @description C2SP tlog-checkpoint signed note */
@@ -2957,7 +2957,15 @@ export interface paths {
                                 /** @description base64 root hash */
                                 root: string;
                                 size: number;
-                            }[];
+                            } & {
+                                witnesses: {
+                                    /** @description C2SP tlog-cosignature signature line */
+                                    cosignature: string;
+                                    receivedAt: string;
+                                    signedAt: string;
+                                    witness: string;
+                                }[];
+                            })[];
                         };
                     };
                 };
@@ -3027,6 +3035,429 @@ export interface paths {
                 };
                 /** @description The one error shape of every Tongban API. */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audit/citizen-tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** (caseworker, after checking the person's identity) Issue a short-lived citizen token for the access report */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        idNumber: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            expiresAt: string;
+                            token: string;
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audit/cosignatures": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A witness posts back its cosignature on one of this node's checkpoints (the note with the witness's cosignature line) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        note: string;
+                        witness: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            signedAt: string;
+                            size: number;
+                            witness: string;
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audit/integrity-alerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Integrity alerts this node raised as a witness about other nodes' logs */
+        get: {
+            parameters: {
+                query?: {
+                    node?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            alerts: {
+                                createdAt: string;
+                                evidence: {
+                                    [key: string]: unknown;
+                                };
+                                id: string;
+                                kind: string;
+                                message: string;
+                                node: string;
+                                reportedAt: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audit/my-accesses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** For the person, with their citizen token: accesses to records about them on every member of the federation, each node answering in a signed page */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        after?: {
+                            [key: string]: number;
+                        };
+                        idNumber: string;
+                        /** @default 50 */
+                        limit?: number;
+                        token: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            next: {
+                                [key: string]: number;
+                            } | null;
+                            nodes: {
+                                entries: {
+                                    agreement: string;
+                                    at: string;
+                                    dataset: string;
+                                    eventId: string;
+                                    fields: string[];
+                                    item: string;
+                                    op: string;
+                                    purpose: string;
+                                    requester: string;
+                                    seq: number;
+                                }[];
+                                error?: {
+                                    code: string;
+                                    details?: {
+                                        [key: string]: unknown;
+                                    };
+                                    message: string;
+                                };
+                                next: number | null;
+                                node: string;
+                                status: "ok" | "failed";
+                            }[];
+                            subject: string;
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3205,6 +3636,370 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audit/subject-accesses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** (node to node) A member asks, on a person's behalf, for the accesses this node answered about them; signed query in, signed page out */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        payload: string;
+                        protected: string;
+                        signature: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            payload: string;
+                            protected: string;
+                            signature: string;
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audit/verification": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The latest recorded verification of this node's log (null when nobody has verified it yet) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            verification: {
+                                checkpoints: number;
+                                entries: number;
+                                event: string;
+                                ok: boolean;
+                                /** @description How many problems the run found */
+                                problems: number;
+                                root: string;
+                                size: number;
+                                verifiedAt: string;
+                                verifiedBy: string | null;
+                            } | null;
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Verify this node's whole log now (leaves, tree, checkpoints) and record the run as an audit.verified event */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Checkpoints whose signature and root were checked */
+                            checkpoints: number;
+                            /** @description Entries read and recomputed */
+                            entries: number;
+                            event: string | null;
+                            ok: boolean;
+                            /** @description Each disagreement found (at most 200 listed) */
+                            problems: {
+                                checkpoint?: string;
+                                kind: string;
+                                message: string;
+                                seq?: number;
+                            }[];
+                            /** @description Entries whose details retention pruned (checked through the tree and checkpoints) */
+                            pruned: number;
+                            /** @description Root over the entries as stored, recomputed (base64) */
+                            root: string;
+                            /** @description The size the log head claims */
+                            size: number;
+                            verifiedAt: string;
+                            verifiedBy: string | null;
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audit/witness": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Fetch, check and co-sign the checkpoints of every watched node now (partners in active agreements; on the hub, every member) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            results: {
+                                alert?: {
+                                    id: string;
+                                    kind: string;
+                                    message: string;
+                                };
+                                error?: {
+                                    code: string;
+                                    details?: {
+                                        [key: string]: unknown;
+                                    };
+                                    message: string;
+                                };
+                                node: string;
+                                posted?: boolean;
+                                size?: number;
+                                status: "witnessed" | "current" | "alert" | "failed";
+                            }[];
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -4192,6 +4987,16 @@ export interface paths {
                                 providerName: string;
                                 /** @description YYYY-MM-DD */
                                 publishedOn?: string;
+                                quality?: {
+                                    datasetVersion: number;
+                                    dimensions: {
+                                        [key: string]: number | null;
+                                    };
+                                    finishedAt: string;
+                                    overall: number | null;
+                                    runId: string;
+                                    status: "pass" | "warn" | "fail";
+                                };
                                 related?: string[];
                                 sharing: {
                                     /** @description for conditional sharing: to whom and on what condition */
@@ -4597,6 +5402,16 @@ export interface paths {
                                 providerName: string;
                                 /** @description YYYY-MM-DD */
                                 publishedOn?: string;
+                                quality?: {
+                                    datasetVersion: number;
+                                    dimensions: {
+                                        [key: string]: number | null;
+                                    };
+                                    finishedAt: string;
+                                    overall: number | null;
+                                    runId: string;
+                                    status: "pass" | "warn" | "fail";
+                                };
                                 related?: string[];
                                 sharing: {
                                     /** @description for conditional sharing: to whom and on what condition */
@@ -5291,6 +6106,216 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/directory/integrity-alerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** (hub) Integrity alerts about members, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    node?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            alerts: {
+                                detectedAt: string;
+                                evidence: {
+                                    [key: string]: unknown;
+                                };
+                                id: string;
+                                kind: string;
+                                message: string;
+                                node: string;
+                                receivedAt: string;
+                                reportedBy: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** (hub) A witness's signed report that a member's checkpoint is inconsistent with one it holds */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            /** @description A JWS in flattened JSON serialization over RFC 8785 canonical JSON. */
+            requestBody: {
+                content: {
+                    "application/json": {
+                        payload: string;
+                        protected: string;
+                        signature: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            detectedAt: string;
+                            evidence: {
+                                [key: string]: unknown;
+                            };
+                            id: string;
+                            kind: string;
+                            message: string;
+                            node: string;
+                            receivedAt: string;
+                            reportedBy: string;
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/directory/join": {
         parameters: {
             query?: never;
@@ -5902,6 +6927,8 @@ export interface paths {
                                 admittedAt: string;
                                 code: string;
                                 endpoint: string;
+                                /** @description integrity alerts witnesses reported about this member */
+                                integrityAlerts?: number;
                                 keys: {
                                     kid: string;
                                     /** @description base64url of the raw public key */
@@ -6574,11 +7601,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Requests queued in the outbox, newest first */
+        /** Every request this node sent (sync and async) with its outcome, newest first, filtered and paginated */
         get: {
             parameters: {
                 query?: {
+                    /** @description <agreement id> (any version) or <agreement id>@<version> */
+                    agreement?: string;
                     limit?: number;
+                    mode?: "sync" | "async";
+                    offset?: number;
+                    outcome?: "queued" | "delivering" | "answered" | "denied" | "failed";
+                    partner?: string;
                 };
                 header?: never;
                 path?: never;
@@ -6593,14 +7626,24 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            limit: number;
+                            offset: number;
                             requests: {
                                 agreement: string;
+                                /** @description async: the verified answer and its evidence, or the refusal; sync: the decision only (records are not kept) */
                                 answer: unknown;
+                                answerId: string | null;
                                 attempts: number;
+                                /** @description the agreement clause that allowed or refused the request */
+                                clause: string | null;
+                                /** @description the error code of a refusal or failure */
+                                code: string | null;
                                 createdAt: string;
                                 finishedAt: string | null;
                                 id: string;
                                 lastError: string | null;
+                                /** @description sync: answered while the caller waited; async: queued in the outbox */
+                                mode: "sync" | "async";
                                 nextAttemptAt: string;
                                 op: string;
                                 operator: string;
@@ -6608,6 +7651,25 @@ export interface paths {
                                 status: string;
                                 to: string;
                             }[];
+                            /** @description how many requests match the filters in all */
+                            total: number;
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
                         };
                     };
                 };
@@ -6718,12 +7780,20 @@ export interface paths {
                     content: {
                         "application/json": {
                             agreement: string;
+                            /** @description async: the verified answer and its evidence, or the refusal; sync: the decision only (records are not kept) */
                             answer: unknown;
+                            answerId: string | null;
                             attempts: number;
+                            /** @description the agreement clause that allowed or refused the request */
+                            clause: string | null;
+                            /** @description the error code of a refusal or failure */
+                            code: string | null;
                             createdAt: string;
                             finishedAt: string | null;
                             id: string;
                             lastError: string | null;
+                            /** @description sync: answered while the caller waited; async: queued in the outbox */
+                            mode: "sync" | "async";
                             nextAttemptAt: string;
                             op: string;
                             operator: string;
@@ -6850,7 +7920,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One queued request and, once delivered, its answer */
+        /** One sent request and its outcome (for a queued one, once delivered, its answer) */
         get: {
             parameters: {
                 query?: never;
@@ -6870,12 +7940,20 @@ export interface paths {
                     content: {
                         "application/json": {
                             agreement: string;
+                            /** @description async: the verified answer and its evidence, or the refusal; sync: the decision only (records are not kept) */
                             answer: unknown;
+                            answerId: string | null;
                             attempts: number;
+                            /** @description the agreement clause that allowed or refused the request */
+                            clause: string | null;
+                            /** @description the error code of a refusal or failure */
+                            code: string | null;
                             createdAt: string;
                             finishedAt: string | null;
                             id: string;
                             lastError: string | null;
+                            /** @description sync: answered while the caller waited; async: queued in the outbox */
+                            mode: "sync" | "async";
                             nextAttemptAt: string;
                             op: string;
                             operator: string;
@@ -7138,6 +8216,251 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/quality/datasets/{provider}/{slug}/conformance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Conformance of a dataset to its data elements: unmapped fields, type mismatches, values outside code lists */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description the providing node code */
+                    provider: string;
+                    slug: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            dataset: string;
+                            datasetVersion: number;
+                            fields: {
+                                detail?: string;
+                                element: string | null;
+                                field: string;
+                                outside: number | null;
+                                status: "ok" | "unmapped" | "unknown_element" | "type_mismatch" | "values_outside";
+                                type: string;
+                            }[];
+                            rowCount: number | null;
+                            summary: {
+                                fields: number;
+                                fieldsWithValuesOutside: number;
+                                mapped: number;
+                                typeMismatches: number;
+                                unmapped: number;
+                            };
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/quality/datasets/{provider}/{slug}/mapping": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Map dataset fields to data elements (null removes a mapping); answers the new conformance report */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description the providing node code */
+                    provider: string;
+                    slug: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        mappings: {
+                            [key: string]: null | string;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            dataset: string;
+                            datasetVersion: number;
+                            fields: {
+                                detail?: string;
+                                element: string | null;
+                                field: string;
+                                outside: number | null;
+                                status: "ok" | "unmapped" | "unknown_element" | "type_mismatch" | "values_outside";
+                                type: string;
+                            }[];
+                            rowCount: number | null;
+                            summary: {
+                                fields: number;
+                                fieldsWithValuesOutside: number;
+                                mapped: number;
+                                typeMismatches: number;
+                                unmapped: number;
+                            };
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/quality/datasets/{provider}/{slug}/runs": {
         parameters: {
             query?: never;
@@ -7229,6 +8552,8 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description open a remediation task for every failed rule that has none open */
+                        openTasks?: boolean;
                         /** @description a YAML rule file; errors point at its lines */
                         ruleFile?: string;
                         /** @description rules as JSON objects */
@@ -7256,6 +8581,10 @@ export interface paths {
                                 check: string;
                                 detail?: string;
                                 dimension: string;
+                                /** @description drift rules: value shares found (0–1) */
+                                distribution?: {
+                                    [key: string]: number;
+                                };
                                 evaluated: number;
                                 failed: number;
                                 failedPercent: number;
@@ -7512,6 +8841,10 @@ export interface paths {
                                 check: string;
                                 detail?: string;
                                 dimension: string;
+                                /** @description drift rules: value shares found (0–1) */
+                                distribution?: {
+                                    [key: string]: number;
+                                };
                                 evaluated: number;
                                 failed: number;
                                 failedPercent: number;
@@ -7581,6 +8914,845 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/quality/runs/{id}/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One quality run as a readable HTML page (scores, rule results, masked samples, trend) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description text/html */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": string;
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/quality/runs/{id}/tasks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Open remediation tasks from the failed rules of a run (all, or the named ones); rules with an open task are reported, not duplicated */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        rules?: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            results: {
+                                rule: string;
+                                status: "opened" | "already_open" | "not_failed";
+                                task?: {
+                                    assignee: string | null;
+                                    dataset: string;
+                                    failedAtOpen: number;
+                                    id: string;
+                                    note: string | null;
+                                    openedAt: string;
+                                    openedBy: string;
+                                    openedRun: string;
+                                    rule: string;
+                                    /** @description open → assigned → fixed → verified, or wont_fix */
+                                    state: "open" | "assigned" | "fixed" | "verified" | "wont_fix";
+                                    updatedAt: string;
+                                    verifiedRun: string | null;
+                                };
+                            }[];
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/quality/tasks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Remediation tasks, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    dataset?: string;
+                    limit?: number;
+                    state?: ("open" | "assigned" | "fixed" | "verified" | "wont_fix")[];
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            tasks: {
+                                assignee: string | null;
+                                dataset: string;
+                                failedAtOpen: number;
+                                id: string;
+                                note: string | null;
+                                openedAt: string;
+                                openedBy: string;
+                                openedRun: string;
+                                rule: string;
+                                /** @description open → assigned → fixed → verified, or wont_fix */
+                                state: "open" | "assigned" | "fixed" | "verified" | "wont_fix";
+                                updatedAt: string;
+                                verifiedRun: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/quality/tasks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One remediation task */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            assignee: string | null;
+                            dataset: string;
+                            failedAtOpen: number;
+                            id: string;
+                            note: string | null;
+                            openedAt: string;
+                            openedBy: string;
+                            openedRun: string;
+                            rule: string;
+                            /** @description open → assigned → fixed → verified, or wont_fix */
+                            state: "open" | "assigned" | "fixed" | "verified" | "wont_fix";
+                            updatedAt: string;
+                            verifiedRun: string | null;
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/quality/tasks/{id}/transitions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Move a remediation task: assign (open/assigned → assigned), fix (assigned → fixed), wont_fix (→ wont_fix); verification comes from a passing run */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        action: "assign" | "fix" | "wont_fix";
+                        /** @description assign: who fixes the data */
+                        assignee?: string;
+                        /** @description fix: what was done; wont_fix: why (required) */
+                        note?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            assignee: string | null;
+                            dataset: string;
+                            failedAtOpen: number;
+                            id: string;
+                            note: string | null;
+                            openedAt: string;
+                            openedBy: string;
+                            openedRun: string;
+                            rule: string;
+                            /** @description open → assigned → fixed → verified, or wont_fix */
+                            state: "open" | "assigned" | "fixed" | "verified" | "wont_fix";
+                            updatedAt: string;
+                            verifiedRun: string | null;
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/standards/code-lists": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Code lists (代码集): built-in and imported, current versions */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            codeLists: {
+                                codes: number;
+                                name: string;
+                                sourceStandard: string;
+                                version: number;
+                            }[];
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/standards/elements": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Data elements (数据元): built-in and imported, current versions */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            elements: {
+                                allowedValues?: string[];
+                                codeList?: string;
+                                dataType: string;
+                                definition: string;
+                                format?: string;
+                                id: string;
+                                nameEn: string;
+                                nameZh: string;
+                                sourceStandard: string;
+                                validator?: string;
+                                version: number;
+                            }[];
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/standards/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Export the current data elements or code lists as CSV or JSON text (CSV: one code list, named) */
+        get: {
+            parameters: {
+                query: {
+                    format: "csv" | "json";
+                    kind: "elements" | "codeLists";
+                    name?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": string;
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/standards/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Import data elements or code lists from CSV or JSON text; dryRun checks everything and stores nothing */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description for a code list CSV */
+                        codeList?: {
+                            name: string;
+                            sourceStandard: string;
+                            version: number;
+                        };
+                        /** @description the file text (UTF-8) */
+                        content: string;
+                        dryRun?: boolean;
+                        format: "csv" | "json";
+                        kind: "elements" | "codeLists";
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            dryRun: boolean;
+                            results: {
+                                codes?: number;
+                                id: string;
+                                status: string;
+                                version: number;
+                            }[];
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;

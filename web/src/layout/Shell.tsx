@@ -89,7 +89,7 @@ export function Shell() {
         destroyOnHidden
       >
         <Alert type="warning" showIcon title={t('login.sessionExpired')} style={{ marginBottom: 16 }} />
-        <LoginForm embedded />
+        <LoginForm embedded {...(session.me?.account?.username ? { username: session.me.account.username } : {})} />
       </Modal>
     </Layout>
   );

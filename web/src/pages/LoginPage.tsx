@@ -8,7 +8,7 @@ import { ErrorAlert } from '../components/ErrorAlert';
 import { LanguageSwitch } from '../layout/LanguageSwitch';
 
 /** The login form; also used inside the re-login dialog (`embedded`). */
-export function LoginForm({ onDone, embedded = false }: { onDone?: () => void; embedded?: boolean }) {
+export function LoginForm({ onDone, embedded = false, username }: { onDone?: () => void; embedded?: boolean; username?: string }) {
   const { t } = useTranslation();
   const { login } = useSession();
   const [form] = Form.useForm<LoginInput>();
@@ -35,7 +35,7 @@ export function LoginForm({ onDone, embedded = false }: { onDone?: () => void; e
   };
 
   return (
-    <Form form={form} layout="vertical" onFinish={submit} requiredMark={false} name={embedded ? 'reauth' : 'login'}>
+    <Form form={form} layout="vertical" onFinish={submit} requiredMark={false} name={embedded ? 'reauth' : 'login'} initialValues={username ? { username } : undefined}>
       {error ? <div style={{ marginBottom: 16 }}><ErrorAlert error={error} /></div> : null}
       <Form.Item label={t('login.username')} name="username" rules={[{ required: true, message: t('login.usernameRequired') }]}>
         <Input autoComplete="username" autoFocus />
