@@ -82,6 +82,8 @@ export const errorCodes = {
   application_pending: { kind: 'conflict', retryable: false, description: 'A membership application for this node is already waiting for the hub.' },
   directory_rollback: { kind: 'conflict', retryable: false, description: 'The hub served a directory older than (or different from) the version this node already verified; it was refused.' },
   anchor_mismatch: { kind: 'authentication', retryable: false, description: 'The hub\'s anchor key does not have the fingerprint the operator gave; confirm it with the hub operator before joining.' },
+  integrity_alert_unknown: { kind: 'not_found', retryable: false, description: 'No open integrity alert matches; list them with GET /api/v1/directory/integrity-alerts.' },
+  integrity_alert_acknowledged: { kind: 'conflict', retryable: false, description: 'The integrity alert was already acknowledged; the reason and who did it are in details.' },
   // federation: catalogue
   dataset_unknown: { kind: 'not_found', retryable: false, description: 'The dataset is not in this node\'s resource catalogue.' },
   import_invalid: { kind: 'input', retryable: false, description: 'The import file cannot be read: wrong format, encoding or columns.' },
@@ -121,6 +123,7 @@ export const errorCodes = {
   // data quality
   quality_sql_refused: { kind: 'input', retryable: false, description: 'A custom SQL rule is not one read-only SELECT over `dataset`; the message says what was refused.' },
   quality_file_unreadable: { kind: 'input', retryable: false, description: 'The CSV or Parquet file given as a quality target cannot be read (missing, binary, wrong format or encoding).' },
+  quality_run_interrupted: { kind: 'unavailable', retryable: true, description: 'A quality run was interrupted before it finished; nothing was stored, so run it again.' },
   quality_below_floor: { kind: 'not_allowed', retryable: false, description: 'The dataset\'s latest published quality score is below the minimum the agreement requires (or it has no score).' },
   remediation_transition_invalid: { kind: 'conflict', retryable: false, description: 'The remediation task cannot move from its current state to the one asked for.' },
   // limits

@@ -3,6 +3,7 @@ import { Option, type Command } from 'commander';
 import { configOption, dirOption, jsonOption, type NodeDirOptions } from '../cli/main.ts';
 import { withNode } from '../cli/node-commands.ts';
 import { table, type Output } from '../cli/output.ts';
+import { NotFoundError } from '../core/errors.ts';
 import { systemActor } from '../identity/index.ts';
 import type { DirectoryMember } from './domain/directory-member.ts';
 import type { DirectoryStatus } from './domain/directory-status.ts';
@@ -21,15 +22,22 @@ function statusText(status: DirectoryStatus): string {
   return lines.join('\n');
 }
 
-function membersTable(members: readonly DirectoryMember[]): string {
+/** A member's open integrity alerts in a table cell: the directory's summary on members, the registry's count on the hub. */
+function alertsCell(member: DirectoryMember & { readonly integrityAlerts?: number }): string {
+  if (member.integrity) return `${member.integrity.alerts} (${member.integrity.kinds.join(', ')}; by ${member.integrity.witnesses.join(' ')})`;
+  return member.integrityAlerts ? String(member.integrityAlerts) : '';
+}
+
+function membersTable(members: readonly (DirectoryMember & { readonly integrityAlerts?: number })[]): string {
   return table(
-    ['code', 'name', 'level', 'role', 'status', 'endpoint', 'current keys'],
+    ['code', 'name', 'level', 'role', 'status', 'integrity alerts', 'endpoint', 'current keys'],
     members.map((member) => [
       member.code,
       member.name,
       member.level,
       member.role,
       member.status,
+      alertsCell(member),
       member.endpoint,
       member.keys.filter((key) => key.validUntil === null).map((key) => key.kid).join(' '),
     ]),
@@ -191,6 +199,27 @@ export function registerDirectoryCommands(program: Command, output: Output): voi
     .action(async (code: string, options: NodeDirOptions & { reason: string }) => {
       const member = await withNode(options, (node) => node.directory.registry.suspend(systemActor, code, options.reason));
       output.result(options, member, () => `Suspended ${member.code} ${member.name}; the directory was published.`);
+    });
+
+  directory
+    .command('acknowledge-alerts')
+    .description("(hub) acknowledge a member's open integrity alerts (or one, with --id): the next directory version no longer flags it")
+    .argument('<code>', "the member's node code")
+    .option('--id <id>', 'acknowledge only this alert (its id at the hub)')
+    .addOption(reasonOption())
+    .addOption(dirOption())
+    .addOption(configOption())
+    .addOption(jsonOption())
+    .action(async (code: string, options: NodeDirOptions & { reason: string; id?: string }) => {
+      const alerts = await withNode(options, async (node) => {
+        if (options.id === undefined) return node.directory.registry.acknowledgeIntegrityAlerts(systemActor, { node: code }, options.reason);
+        // The code guards against acknowledging an alert about another member by a mistyped id.
+        if (!(await node.directory.registry.integrityAlerts(code)).some((candidate) => candidate.id === options.id)) {
+          throw new NotFoundError(`No integrity alert ${options.id} is about ${code}; list them with GET /api/v1/directory/integrity-alerts?node=${code}.`, { id: options.id, node: code }, 'integrity_alert_unknown');
+        }
+        return node.directory.registry.acknowledgeIntegrityAlerts(systemActor, { id: options.id }, options.reason);
+      });
+      output.result(options, { acknowledged: alerts }, () => `Acknowledged ${alerts.length} integrity alert(s) about ${code}; the directory was published.`);
     });
 
   directory

@@ -85,6 +85,7 @@ function notTheHub(code: string): HubRegistry {
     members: refuse,
     receiveIntegrityAlert: refuse,
     integrityAlerts: refuse,
+    acknowledgeIntegrityAlerts: refuse,
   };
 }
 

@@ -71,8 +71,13 @@ export interface HubRegistry {
   members(): Promise<RegisteredMember[]>;
   /** Checks and stores a witness's signed integrity alert about a member (public endpoint). */
   receiveIntegrityAlert(jws: unknown): Promise<IntegrityAlertRecord>;
-  /** Integrity alerts, newest first, all or about one member. */
-  integrityAlerts(node?: string): Promise<IntegrityAlertRecord[]>;
+  /** Integrity alerts, newest first, all or about one member; `open` keeps the unacknowledged ones. */
+  integrityAlerts(node?: string, options?: { readonly open?: boolean }): Promise<IntegrityAlertRecord[]>;
+  /**
+   * Acknowledges open integrity alerts with a reason — one alert by id, or every open alert about
+   * a member — and publishes, so the members see the flag cleared at their next sync.
+   */
+  acknowledgeIntegrityAlerts(actor: Actor, target: { readonly id: string } | { readonly node: string }, reason: string): Promise<IntegrityAlertRecord[]>;
 }
 
 /** A publication this process made or loaded, ready to serve and to index. */
@@ -180,13 +185,16 @@ export function createHubEngine(deps: HubEngineDeps): HubEngine {
   /** Signs and stores the next publication from the registry as this transaction sees it. */
   async function publishIn(trx: Db, signer: Signer, reason: string): Promise<{ publication: Publication; event: EventInput }> {
     const version = await nextVersion(trx);
-    const [members, transitions] = await Promise.all([listMembers(trx), listTransitions(trx)]);
+    const [members, transitions, integrity] = await Promise.all([listMembers(trx), listTransitions(trx), deps.alerts.summaries(trx)]);
     const document = buildDirectoryDocument({
       hub: info.code,
       version,
       issuedAt: clock.now(),
       ttlSeconds,
-      members: members.map(publicMember),
+      members: members.map((member) => {
+        const summary = integrity.get(member.code);
+        return summary ? { ...publicMember(member), integrity: summary } : publicMember(member);
+      }),
       hubKeyTransitions: transitions,
     });
     const jws = signJws(document, signer);
@@ -441,8 +449,74 @@ export function createHubEngine(deps: HubEngineDeps): HubEngine {
       return members.map((member) => ({ ...member, integrityAlerts: alerts.get(member.code) ?? 0 }));
     },
 
-    receiveIntegrityAlert: (jws) => deps.alerts.receive(jws),
-    integrityAlerts: (node) => deps.alerts.list(node),
+    async receiveIntegrityAlert(jws) {
+      const alert = await deps.alerts.verify(jws);
+      return changed(`integrity alert about ${alert.node}`, async (trx, now) => {
+        const { record, created } = await deps.alerts.store(trx, alert, now);
+        // A retried report changes nothing; an alert about a code the registry does not list is kept but has no entry to flag.
+        if (!created) return { result: record, publish: false, events: [] };
+        const listed = (await findMember(trx, alert.node)) !== undefined;
+        return {
+          result: record,
+          publish: listed,
+          events: [
+            {
+              type: 'directory.integrity_alert_received',
+              actor: `node:${alert.witness}`,
+              outcome: 'success',
+              details: { id: record.id, node: alert.node, witness: alert.witness, kind: alert.kind, detectedAt: alert.detectedAt, published: listed },
+            },
+          ],
+        };
+      });
+    },
+
+    integrityAlerts: (node, options) => deps.alerts.list(node, options),
+
+    acknowledgeIntegrityAlerts(actor, target, reason) {
+      const why = requireReason(reason);
+      const what = 'id' in target ? `integrity alert ${target.id}` : `integrity alerts about ${target.node}`;
+      return changed(`acknowledged ${what}`, async (trx, now) => {
+        let alerts: IntegrityAlertRecord[];
+        if ('id' in target) {
+          const alert = await deps.alerts.find(trx, target.id);
+          if (!alert) throw new NotFoundError(`No integrity alert has the id ${target.id}; list them with GET /api/v1/directory/integrity-alerts.`, { id: target.id }, 'integrity_alert_unknown');
+          if (alert.acknowledgedAt !== null) {
+            throw new ConflictError(
+              `Integrity alert ${alert.id} was already acknowledged by ${alert.acknowledgedBy ?? 'someone'} at ${alert.acknowledgedAt} (reason: ${alert.acknowledgementReason ?? 'none'}).`,
+              { id: alert.id, acknowledgedAt: alert.acknowledgedAt, acknowledgedBy: alert.acknowledgedBy },
+              'integrity_alert_acknowledged',
+            );
+          }
+          alerts = [alert];
+        } else {
+          await memberOrThrow(trx, target.node);
+          alerts = await deps.alerts.open(trx, target.node);
+          if (alerts.length === 0) {
+            throw new NotFoundError(`${target.node} has no open integrity alert to acknowledge.`, { node: target.node }, 'integrity_alert_unknown');
+          }
+        }
+        const by = actorName(actor);
+        await deps.alerts.acknowledge(
+          trx,
+          alerts.map((alert) => alert.id),
+          by,
+          why,
+          now,
+        );
+        const acknowledged = alerts.map((alert) => ({ ...alert, acknowledgedAt: now, acknowledgedBy: by, acknowledgementReason: why }));
+        return {
+          result: acknowledged,
+          publish: true,
+          events: acknowledged.map((alert) => ({
+            type: 'directory.integrity_alert_acknowledged',
+            actor: by,
+            outcome: 'success' as const,
+            details: { id: alert.id, node: alert.node, witness: alert.reportedBy, kind: alert.kind, detectedAt: alert.detectedAt, reason: why },
+          })),
+        };
+      });
+    },
 
     async maintain() {
       const latest = await latestPublication(db);

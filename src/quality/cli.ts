@@ -10,6 +10,7 @@ import { table, type Output } from '../cli/output.ts';
 import { remediationStates, type RemediationState } from './domain/remediation.ts';
 import { renderRunHtml } from './http/report-html.ts';
 import type { ConformanceReport, QualityRun, QualityService } from './quality-service.ts';
+import type { EvaluationProgress } from './store/rule-query.ts';
 import type { RemediationTask } from './remediation-service.ts';
 
 async function withQuality<T>(options: NodeDirOptions, work: (quality: QualityService) => Promise<T>): Promise<T> {
@@ -24,6 +25,29 @@ function score(value: number | null): string {
 function progressBar(done: number, total: number, width = 20): string {
   const filled = total === 0 ? width : Math.round((done / total) * width);
   return `[${'#'.repeat(filled)}${'·'.repeat(width - filled)}]`;
+}
+
+/**
+ * Progress lines of a run on stderr: shown with `--progress`, or by default when stderr is a
+ * terminal and `--json` is not given (`--no-progress` turns them off). Each line says what really
+ * happened: the one pushed-down query over the table, the rows it scanned, then rules completed.
+ */
+export function progressPrinter(options: { json?: boolean; progress?: boolean }, print: (line: string) => void, isTty = process.stderr.isTTY === true): ((progress: EvaluationProgress) => void) | undefined {
+  if (!(options.progress ?? (isTty && !options.json))) return undefined;
+  const started = Date.now();
+  const elapsed = () => `[${((Date.now() - started) / 1000).toFixed(1)}s]`;
+  return (progress) => {
+    switch (progress.phase) {
+      case 'scan':
+        return print(`${elapsed()} scanning the table once for ${progress.rules} row-level rule${progress.rules === 1 ? '' : 's'}…`);
+      case 'scanned':
+        return print(`${elapsed()} scanned ${progress.rows} rows`);
+      case 'custom':
+        return print(`${elapsed()} custom SQL rules counted ${progress.done}/${progress.total}`);
+      case 'rules':
+        return print(`${elapsed()} rules evaluated ${progressBar(progress.done, progress.total)} ${progress.done}/${progress.total}`);
+    }
+  };
 }
 
 function taskTable(tasks: readonly RemediationTask[]): string {
@@ -113,10 +137,12 @@ export function registerQualityCommands(program: Command, output: Output): void 
     .option('--samples <n>', 'failing samples per rule (0–100)', '5')
     .option('--html <out.html>', 'also write the readable HTML report to this file')
     .option('--open-tasks', 'open a remediation task for every failed rule that has none open')
+    .option('--progress', 'show progress on stderr (default: when stderr is a terminal and --json is not given)')
+    .option('--no-progress', 'never show progress')
     .addOption(dirOption())
     .addOption(configOption())
     .addOption(jsonOption())
-    .action(async (dataset: string, options: NodeDirOptions & { file?: boolean; rules?: string; reference?: string[]; samples: string; html?: string; openTasks?: boolean }) => {
+    .action(async (dataset: string, options: NodeDirOptions & { file?: boolean; rules?: string; reference?: string[]; samples: string; html?: string; openTasks?: boolean; progress?: boolean }) => {
       const samples = Number(options.samples);
       if (!Number.isInteger(samples) || samples < 0 || samples > 100) throw new InputError('--samples must be an integer from 0 to 100.', { samples: options.samples });
       const ruleFile = options.rules ? { name: basename(options.rules), text: readFileSync(options.rules, 'utf8') } : undefined;
@@ -127,19 +153,26 @@ export function registerQualityCommands(program: Command, output: Output): void 
         references[pair.slice(0, at)] = pair.slice(at + 1);
       }
       if (!options.file && options.reference) throw new InputError('--reference applies to --file runs; node datasets reference each other by dataset id.', {});
-      const started = Date.now();
+      const onProgress = progressPrinter(options, (line) => output.err(line));
+      // The first Ctrl-C stops the run after its current query and stores nothing; a second one kills at once.
+      const interrupt = new AbortController();
+      const onInterrupt = () => {
+        output.err('Interrupting the quality run after its current query (Ctrl-C again to kill)…');
+        interrupt.abort();
+      };
       const request = {
         samples,
+        signal: interrupt.signal,
         ...(ruleFile ? { ruleFile } : {}),
         ...(options.openTasks ? { openTasks: true } : {}),
-        onProgress: (stage: 'aggregate' | 'samples', done: number, total: number) =>
-          output.err(`[${((Date.now() - started) / 1000).toFixed(1)}s] ${stage === 'aggregate' ? (done === 0 ? 'evaluating all rules in one query…' : 'rules evaluated') : `samples ${progressBar(done, total)} ${done}/${total}`}`),
+        ...(onProgress ? { onProgress } : {}),
       };
+      process.once('SIGINT', onInterrupt);
       const { run, trend } = await withQuality(options, async (service) => {
         const finished = options.file ? await service.runFile(systemActor, dataset, { ...request, references }) : await service.run(systemActor, dataset, request);
         const history = await service.runs(finished.dataset, { limit: 30 });
         return { run: finished, trend: history.reverse().map((summary) => ({ finishedAt: summary.finishedAt, overall: summary.scores.overall })) };
-      });
+      }).finally(() => process.removeListener('SIGINT', onInterrupt));
       if (options.html) {
         writeFileSync(options.html, renderRunHtml(run, trend));
         output.err(`HTML report written to ${options.html}`);

@@ -7,7 +7,7 @@ export { assertRulesFit, dimensions, parseRuleFile, parseRules } from './domain/
 export type { RuleResult, RuleStatus, Sample, Scores } from './domain/results.ts';
 export { maskIdNumber, scoresOf } from './domain/results.ts';
 export { generateRules } from './domain/generate.ts';
-export type { ColumnKind, EvaluateOptions, Evaluation, RuleTarget } from './store/rule-query.ts';
+export type { ColumnKind, EvaluateOptions, Evaluation, EvaluationProgress, RuleTarget } from './store/rule-query.ts';
 export { evaluateRules } from './store/rule-query.ts';
 export { checkQualityFloor, type FloorAgreement, type FloorDecision, type LatestScore } from './domain/floor.ts';
 export { openFileTarget, type FileTarget } from './store/duckdb-target.ts';

@@ -4,7 +4,7 @@
  * every run and every refusal, and answers history and score trends.
  */
 import { resolve } from 'node:path';
-import { InputError, markRecorded, NotFoundError, toTongbanError } from '../core/errors.ts';
+import { InputError, markRecorded, NotFoundError, TongbanError, toTongbanError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import { managedTableName, type CatalogService, type PublishedQualityScore } from '../catalog/index.ts';
 import { actorName, type Actor } from '../identity/index.ts';
@@ -18,7 +18,7 @@ import { createRemediationService, type RemediationService } from './remediation
 import type { DataElement, StandardsService } from '../standards/index.ts';
 import { builtInElements } from '../standards/index.ts';
 import { openFileTarget } from './store/duckdb-target.ts';
-import { evaluateRules, type ColumnKind, type EvaluateOptions, type RuleTarget } from './store/rule-query.ts';
+import { evaluateRules, type ColumnKind, type EvaluateOptions, type EvaluationProgress, type RuleTarget } from './store/rule-query.ts';
 
 /** How a run is asked for. */
 export interface RunRequest {
@@ -29,7 +29,13 @@ export interface RunRequest {
   /** Failing samples per rule (default 5, at most 100). */
   readonly samples?: number;
   /** Progress of the evaluation, for a progress bar. */
-  readonly onProgress?: (stage: 'aggregate' | 'samples', done: number, total: number) => void;
+  readonly onProgress?: (progress: EvaluationProgress) => void;
+  /**
+   * Interrupts the run between its queries: nothing is stored (no run record, no remediation
+   * change), a `quality.run_interrupted` event is recorded, and the run rejects with
+   * `quality_run_interrupted`.
+   */
+  readonly signal?: AbortSignal;
   /** Open a remediation task for every failed rule that has none open (default false). */
   readonly openTasks?: boolean;
 }
@@ -170,6 +176,19 @@ export function createQualityService(core: NodeCore, deps: QualityServiceDeps): 
     throw failure;
   }
 
+  /** An interrupted run stores nothing but the event saying so. */
+  async function interrupted(actor: Actor, dataset: string, startedAt: string): Promise<never> {
+    const failure = new TongbanError('quality_run_interrupted', `The quality run of ${dataset} was interrupted before it finished; nothing was stored. Run it again.`, { dataset });
+    await events.record({
+      type: 'quality.run_interrupted',
+      actor: actorName(actor),
+      outcome: 'failure',
+      details: { dataset, startedAt },
+    });
+    markRecorded(failure);
+    throw failure;
+  }
+
   const remediation = createRemediationService(core, (id) => service.getRun(id));
   const tableOf = (id: string) => managedTableName(id.slice(id.indexOf('/') + 1));
 
@@ -191,6 +210,24 @@ export function createQualityService(core: NodeCore, deps: QualityServiceDeps): 
     return lists;
   }
 
+  /**
+   * The versioned standards each rule uses, as `element:<id>@<version>` and `codeList:<name>@<version>`,
+   * recorded in the run's results so a run keeps pointing at the versions it used after new ones
+   * are imported. `elementOfField` names the element a generated rule on a field came from.
+   */
+  async function standardsUsed(rules: readonly Rule[], elementOfField: ReadonlyMap<string, DataElement> = new Map()): Promise<(rule: Rule) => string[]> {
+    const needsLists = rules.some((rule) => rule.check === 'codeList');
+    const listVersions = new Map((needsLists && deps.standards ? await deps.standards.codeLists() : []).map((list) => [list.name, list.version]));
+    return (rule) => {
+      const used: string[] = [];
+      const element = 'field' in rule && (rule.check === 'validator' || rule.check === 'codeList' || rule.check === 'allowedValues') ? elementOfField.get(rule.field) : undefined;
+      if (element) used.push(`element:${element.id}@${element.version}`);
+      // Built-in code lists are version 1 until a steward imports another.
+      if (rule.check === 'codeList') used.push(`codeList:${rule.codeList}@${listVersions.get(rule.codeList) ?? 1}`);
+      return used;
+    };
+  }
+
   /** The rules of a request: a file, JSON, or generated (`generate`, which may refuse). */
   function rulesOf(request: RunRequest, generate: () => Rule[]): { parsed: ParsedRules; rulesSource: string } {
     if (request.ruleFile) return { parsed: parseRuleFile(request.ruleFile.text, request.ruleFile.name), rulesSource: `file:${request.ruleFile.name}` };
@@ -208,6 +245,8 @@ export function createQualityService(core: NodeCore, deps: QualityServiceDeps): 
     readonly target: RuleTarget;
     readonly request: RunRequest;
     readonly extra: Pick<EvaluateOptions, 'referenceTables' | 'protectedTables' | 'codeLists'>;
+    /** The versioned standards a rule uses, recorded with its result. */
+    readonly standardsOf: (rule: Rule) => string[];
   }
 
   /** Evaluates the rules, then stores the run record and its event in one transaction. */
@@ -222,13 +261,20 @@ export function createQualityService(core: NodeCore, deps: QualityServiceDeps): 
         ...(previous ? { previous: { rowCount: previous.rowCount, results: previous.results } } : {}),
         ...(request.samples === undefined ? {} : { samples: request.samples }),
         ...(request.onProgress ? { onProgress: request.onProgress } : {}),
+        ...(request.signal ? { signal: request.signal } : {}),
       });
     } catch (error) {
+      if (request.signal?.aborted) return interrupted(actor, input.dataset, input.startedAt);
       // Bad rules (an unknown code list, a refused custom query) are refusals; anything else propagates as it is.
       if (toTongbanError(error).kind === 'internal') throw error;
       return refuse(actor, input.dataset, error);
     }
-    const { total, results } = evaluation;
+    if (request.signal?.aborted) return interrupted(actor, input.dataset, input.startedAt);
+    const { total } = evaluation;
+    const results = evaluation.results.map((result, index) => {
+      const used = input.standardsOf(input.parsed.rules[index]!);
+      return used.length === 0 ? result : { ...result, standards: used };
+    });
     const scores = scoresOf(results);
     const status = results.some((result) => result.status === 'fail') ? 'fail' : results.some((result) => result.status === 'warn') ? 'warn' : 'pass';
     const run: QualityRun = {
@@ -294,13 +340,14 @@ export function createQualityService(core: NodeCore, deps: QualityServiceDeps): 
       let parsed: ParsedRules;
       let rulesSource: string;
       let view: Awaited<ReturnType<CatalogService['get']>>;
+      let elements: Map<string, DataElement>;
       const referenceTables = new Map<string, string>();
       try {
         view = await deps.catalog.get(datasetId);
         if (view.backing !== 'managed') throw new InputError(`Dataset ${datasetId} is linked to an external table; quality runs cover node-managed datasets only in this version.`, { dataset: datasetId });
         if (view.data.rows === null) throw new InputError(`Dataset ${datasetId} has no imported rows yet; import data before running a quality check.`, { dataset: datasetId });
         const fields = new Set(view.items.map((item) => item.name));
-        const elements = await knownElements();
+        elements = await knownElements();
         ({ parsed, rulesSource } = rulesOf(request, () => {
           const rules = generateRules(view, (elementId) => elements.get(elementId));
           if (rules.length === 0) throw new InputError(`Dataset ${datasetId} has no key fields and no items mapped to data elements, so no rules can be generated; give a rule file.`, { dataset: datasetId });
@@ -321,7 +368,16 @@ export function createQualityService(core: NodeCore, deps: QualityServiceDeps): 
       const protectedTables = (await db.introspection.getTables({ withInternalKyselyTables: true })).map((table) => table.name);
       const target: RuleTarget = { db, dialect, table: tableOf(view.id), columns };
       const codeLists = await codeListsFor(parsed.rules);
-      const run = await evaluateAndStore(actor, { dataset: datasetId, datasetVersion: view.version, rulesSource, parsed, startedAt, target, request, extra: { referenceTables, protectedTables, codeLists } });
+      // Generated rules come from the elements the fields map to; rules a steward wrote do not.
+      const elementOfField = new Map<string, DataElement>();
+      if (rulesSource === 'generated') {
+        for (const item of view.items) {
+          const element = item.dataElement ? elements.get(item.dataElement) : undefined;
+          if (element) elementOfField.set(item.name, element);
+        }
+      }
+      const standardsOf = await standardsUsed(parsed.rules, elementOfField);
+      const run = await evaluateAndStore(actor, { dataset: datasetId, datasetVersion: view.version, rulesSource, parsed, startedAt, target, request, extra: { referenceTables, protectedTables, codeLists }, standardsOf });
       // The new score is published (signed) with the catalogue entry.
       await deps.catalog.qualityScoresChanged();
       return run;
@@ -350,7 +406,8 @@ export function createQualityService(core: NodeCore, deps: QualityServiceDeps): 
           return await refuse(actor, key, error);
         }
         const codeLists = await codeListsFor(parsed.rules);
-        return await evaluateAndStore(actor, { dataset: key, datasetVersion: 0, rulesSource, parsed, startedAt, target: file.target, request, extra: { referenceTables: file.referenceTables, codeLists } });
+        const standardsOf = await standardsUsed(parsed.rules);
+        return await evaluateAndStore(actor, { dataset: key, datasetVersion: 0, rulesSource, parsed, startedAt, target: file.target, request, extra: { referenceTables: file.referenceTables, codeLists }, standardsOf });
       } finally {
         file.close();
       }

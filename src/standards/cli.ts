@@ -73,17 +73,17 @@ export function registerStandardsCommands(program: Command, output: Output): voi
     .addOption(new Option('--format <format>', 'file format (default: by extension)').choices(['csv', 'json']))
     .addOption(new Option('--encoding <encoding>', 'text encoding of the file').choices(['utf-8', 'gbk']).default('utf-8'))
     .option('--name <name>', 'code list CSV: the list\'s name (e.g. gb-t-2260 to replace the built-in subset)')
-    .option('--list-version <n>', 'code list CSV: its version', '1')
+    .option('--list-version <n>', 'code list CSV: its version (default: the next one when the codes changed)')
     .option('--source <standard>', 'code list CSV: the standard it comes from', 'user supplied')
     .option('--dry-run', 'check everything, store nothing')
     .addOption(dirOption())
     .addOption(configOption())
     .addOption(jsonOption())
-    .action(async (file: string, options: NodeDirOptions & { kind: (typeof kinds)[number]; format?: string; encoding: 'utf-8' | 'gbk'; name?: string; listVersion: string; source: string; dryRun?: boolean }) => {
+    .action(async (file: string, options: NodeDirOptions & { kind: (typeof kinds)[number]; format?: string; encoding: 'utf-8' | 'gbk'; name?: string; listVersion?: string; source: string; dryRun?: boolean }) => {
       const format = formatOf(file, options.format);
-      const version = Number(options.listVersion);
-      if (options.kind === 'code-lists' && format === 'csv' && (!options.name || !Number.isInteger(version) || version < 1)) {
-        throw new InputError('A code list CSV needs --name and a whole-number --list-version of 1 or more.', {});
+      const version = options.listVersion === undefined ? undefined : Number(options.listVersion);
+      if (options.kind === 'code-lists' && format === 'csv' && (!options.name || (version !== undefined && (!Number.isInteger(version) || version < 1)))) {
+        throw new InputError('A code list CSV needs --name; --list-version, when given, is a whole number of 1 or more.', {});
       }
       const bytes = readFileSync(file);
       const result = await withNode(options, (node) =>
@@ -92,7 +92,7 @@ export function registerStandardsCommands(program: Command, output: Output): voi
           format,
           bytes,
           encoding: options.encoding,
-          ...(options.name ? { codeList: { name: options.name, version, sourceStandard: options.source } } : {}),
+          ...(options.name ? { codeList: { name: options.name, ...(version === undefined ? {} : { version }), sourceStandard: options.source } } : {}),
           ...(options.dryRun ? { dryRun: true } : {}),
         }),
       );

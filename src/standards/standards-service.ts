@@ -8,7 +8,7 @@ import { actorName, type Actor } from '../identity/index.ts';
 import type { NodeCore } from '../node/node-core.ts';
 import { builtInDivisions } from './code-tables.ts';
 import { builtInElements, type DataElement } from './domain/elements.ts';
-import { decodeStandardsFile, formatCodeLists, formatElements, parseCodeLists, parseElements, type CodeList, type StandardsFormat } from './domain/standards-file.ts';
+import { decodeStandardsFile, formatCodeLists, formatElements, parseCodeLists, parseElements, type CodeList, type StandardsFormat, type Unversioned } from './domain/standards-file.ts';
 import { sexCodes } from './domain/validators.ts';
 
 /** An import request: the file's bytes and what they hold. */
@@ -18,7 +18,7 @@ export interface StandardsImport {
   readonly bytes: Uint8Array;
   readonly encoding?: 'utf-8' | 'gbk';
   /** For a code list CSV: its name, version and source standard. */
-  readonly codeList?: { readonly name: string; readonly version: number; readonly sourceStandard: string };
+  readonly codeList?: { readonly name: string; readonly version?: number; readonly sourceStandard: string };
   /** Check everything, store nothing. */
   readonly dryRun?: boolean;
 }
@@ -52,6 +52,37 @@ function builtInCodeLists(): CodeList[] {
 }
 
 /** Creates the standards service. */
+/** An element as stored: its fields in schema order, with `version` second. */
+function elementDocument(element: Unversioned<DataElement>, version: number): string {
+  const { id, version: _given, ...rest } = element;
+  return JSON.stringify({ id, version, ...rest });
+}
+
+/**
+ * Which version an imported element or code list becomes, given the versions held (newest first).
+ * A version the file names is imported as it is, or is `unchanged` when held with the same content,
+ * and refused when held with other content (a published version never changes). Without one, the
+ * content is compared with the newest version: the same → `unchanged`; changed (or new) → the next
+ * version. Earlier versions stay, so quality runs keep pointing at the version they used.
+ */
+function decideVersion(
+  held: readonly { readonly version: number; readonly content: string }[],
+  given: number | undefined,
+  contentAt: (version: number) => string,
+  what: string,
+  details: Record<string, unknown>,
+): { status: 'unchanged' | 'new'; version: number } {
+  if (given !== undefined) {
+    const same = held.find((entry) => entry.version === given);
+    if (!same) return { status: 'new', version: given };
+    if (same.content !== contentAt(given)) throw new InputError(`${what} version ${given} is already imported with other content; give the changed one a new version, or leave the version out to make the next one.`, details, 'import_invalid');
+    return { status: 'unchanged', version: given };
+  }
+  const newest = held[0];
+  if (newest && newest.content === contentAt(newest.version)) return { status: 'unchanged', version: newest.version };
+  return { status: 'new', version: (newest?.version ?? 0) + 1 };
+}
+
 export function createStandardsService(core: NodeCore): StandardsService {
   const { store, clock, events } = core;
   const { db } = store;
@@ -81,8 +112,11 @@ export function createStandardsService(core: NodeCore): StandardsService {
           const elements = parseElements(text, request.format);
           const ids = new Set<string>();
           for (const element of elements) {
-            if (ids.has(`${element.id}@${element.version}`)) throw new InputError(`Element ${element.id} version ${element.version} appears twice in the file.`, { element: element.id }, 'import_invalid');
-            ids.add(`${element.id}@${element.version}`);
+            const key = element.version === undefined ? element.id : `${element.id}@${element.version}`;
+            if (ids.has(key) || (element.version === undefined ? [...ids].some((id) => id.startsWith(`${element.id}@`)) : ids.has(element.id))) {
+              throw new InputError(`Element ${element.id}${element.version === undefined ? '' : ` version ${element.version}`} appears twice in the file.`, { element: element.id }, 'import_invalid');
+            }
+            ids.add(key);
           }
           // Elements naming a code list need it to exist (or to be a built-in).
           const lists = new Set((await service.codeLists()).map((list) => list.name));
@@ -91,34 +125,54 @@ export function createStandardsService(core: NodeCore): StandardsService {
           return await db.transaction().execute(async (trx) => {
             const results: StandardsImportResult['results'][number][] = [];
             for (const element of elements) {
-              const held = await trx.selectFrom('standards_elements').select('document').where('id', '=', element.id).where('version', '=', element.version).executeTakeFirst();
-              if (held) {
-                if (held.document !== JSON.stringify(element)) throw new InputError(`Element ${element.id} version ${element.version} is already imported with other content; give the changed element a new version.`, { element: element.id }, 'import_invalid');
-                results.push({ id: element.id, version: element.version, status: 'unchanged' });
+              const held = await trx.selectFrom('standards_elements').select(['version', 'document']).where('id', '=', element.id).orderBy('version', 'desc').execute();
+              const decided = decideVersion(
+                held.map((row) => ({ version: Number(row.version), content: row.document })),
+                element.version,
+                (version) => elementDocument(element, version),
+                `Element ${element.id}`,
+                { element: element.id },
+              );
+              if (decided.status === 'unchanged') {
+                results.push({ id: element.id, version: decided.version, status: 'unchanged' });
                 continue;
               }
-              if (!dryRun) await trx.insertInto('standards_elements').values({ id: element.id, version: element.version, document: JSON.stringify(element), imported_by: by, imported_at: at }).execute();
-              results.push({ id: element.id, version: element.version, status: dryRun ? 'would_import' : 'imported' });
+              if (!dryRun) await trx.insertInto('standards_elements').values({ id: element.id, version: decided.version, document: elementDocument(element, decided.version), imported_by: by, imported_at: at }).execute();
+              results.push({ id: element.id, version: decided.version, status: dryRun ? 'would_import' : 'imported' });
             }
             if (!dryRun) await events.append(trx, [{ type: 'standards.elements_imported', actor: by, outcome: 'success', details: { imported: results.filter((result) => result.status === 'imported').map((result) => `${result.id}@${result.version}`).slice(0, 200), count: results.length } }]);
             return { dryRun, results };
           });
         }
         const lists = parseCodeLists(text, request.format, request.codeList);
+        const names = new Set<string>();
+        for (const list of lists) {
+          const key = list.version === undefined ? list.name : `${list.name}@${list.version}`;
+          if (names.has(key) || (list.version === undefined ? [...names].some((name) => name.startsWith(`${list.name}@`)) : names.has(list.name))) {
+            throw new InputError(`Code list ${list.name}${list.version === undefined ? '' : ` version ${list.version}`} appears twice in the file.`, { codeList: list.name }, 'import_invalid');
+          }
+          names.add(key);
+        }
         return await db.transaction().execute(async (trx) => {
           const results: StandardsImportResult['results'][number][] = [];
           for (const list of lists) {
             const codes = JSON.stringify(list.codes);
-            const held = await trx.selectFrom('standards_code_lists').select('codes').where('name', '=', list.name).where('version', '=', list.version).executeTakeFirst();
-            if (held) {
-              if (held.codes !== codes) throw new InputError(`Code list ${list.name} version ${list.version} is already imported with other codes; give the new table a new version.`, { codeList: list.name }, 'import_invalid');
-              results.push({ id: list.name, version: list.version, status: 'unchanged', codes: list.codes.length });
+            const held = await trx.selectFrom('standards_code_lists').select(['version', 'codes']).where('name', '=', list.name).orderBy('version', 'desc').execute();
+            const decided = decideVersion(
+              held.map((row) => ({ version: Number(row.version), content: row.codes })),
+              list.version,
+              () => codes,
+              `Code list ${list.name}`,
+              { codeList: list.name },
+            );
+            if (decided.status === 'unchanged') {
+              results.push({ id: list.name, version: decided.version, status: 'unchanged', codes: list.codes.length });
               continue;
             }
             if (!dryRun) {
-              await trx.insertInto('standards_code_lists').values({ name: list.name, version: list.version, source_standard: list.sourceStandard, code_count: list.codes.length, codes, imported_by: by, imported_at: at }).execute();
+              await trx.insertInto('standards_code_lists').values({ name: list.name, version: decided.version, source_standard: list.sourceStandard, code_count: list.codes.length, codes, imported_by: by, imported_at: at }).execute();
             }
-            results.push({ id: list.name, version: list.version, status: dryRun ? 'would_import' : 'imported', codes: list.codes.length });
+            results.push({ id: list.name, version: decided.version, status: dryRun ? 'would_import' : 'imported', codes: list.codes.length });
           }
           if (!dryRun) await events.append(trx, [{ type: 'standards.code_lists_imported', actor: by, outcome: 'success', details: { lists: results.map((result) => `${result.id}@${result.version}:${result.status}`) } }]);
           return { dryRun, results };

@@ -15,6 +15,7 @@ import * as quality from './migrations/0007-quality.ts';
 import * as witness from './migrations/0008-witness.ts';
 import * as remediation from './migrations/0009-remediation.ts';
 import * as exchangeMode from './migrations/0010-exchange-mode.ts';
+import * as integrityAcknowledgements from './migrations/0011-integrity-acknowledgements.ts';
 
 interface DialectMigration {
   up(db: Kysely<unknown>, dialect: DialectName): Promise<void>;
@@ -32,6 +33,7 @@ const migrations: ReadonlyArray<readonly [string, DialectMigration]> = [
   ['0008-witness', witness],
   ['0009-remediation', remediation],
   ['0010-exchange-mode', exchangeMode],
+  ['0011-integrity-acknowledgements', integrityAcknowledgements],
 ];
 
 /** The names of every migration this build knows, in order. */

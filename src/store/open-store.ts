@@ -55,11 +55,37 @@ function openSqlite(path: string): Store {
     database.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
     database.pragma('cache_size = -32768');
     database.pragma('temp_store = MEMORY');
+    registerRegexp(database);
   } catch (error) {
     throw new UnavailableError(`Cannot open the SQLite database ${path}: ${(error as Error).message}`, { path });
   }
   const db = new Kysely<Tables>({ dialect: new TransactionalDdlSqliteDialect({ database: withStatementCache(database) }) });
   return { db, dialect: 'sqlite', location: path, close: () => db.destroy() };
+}
+
+/** Values longer than this never match `REGEXP`: a backtracking engine must not run on unbounded input. */
+export const sqliteRegexpMaxInput = 2_000;
+
+/**
+ * SQLite parses `value REGEXP pattern` but ships no implementation: this registers one, calling
+ * JavaScript's engine with the `u` flag (as quality rules are validated). Compiled patterns are
+ * cached (bounded); an invalid pattern is an error; NULL in gives NULL out. Quality rules with
+ * nested quantifiers are refused before they get here; the input cap bounds the rest.
+ */
+function registerRegexp(database: BetterSqlite3.Database, capacity = 64): void {
+  const compiled = new Map<string, RegExp>();
+  database.function('regexp', { deterministic: true }, (pattern: unknown, value: unknown) => {
+    if (pattern === null || value === null) return null;
+    const source = String(pattern);
+    let regex = compiled.get(source);
+    if (!regex) {
+      regex = new RegExp(source, 'u');
+      if (compiled.size >= capacity) compiled.delete(compiled.keys().next().value!);
+      compiled.set(source, regex);
+    }
+    const text = String(value);
+    return text.length <= sqliteRegexpMaxInput && regex.test(text) ? 1 : 0;
+  });
 }
 
 /**

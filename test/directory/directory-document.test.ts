@@ -156,3 +156,34 @@ describe('anchor', () => {
     assert.throws(() => chooseAnchorKeys({ ...anchor, keys: [{ ...anchor.keys[0]!, kid: '330000#s-1' }] }), { code: 'answer_invalid' });
   });
 });
+
+describe('integrity alerts in the document', () => {
+  test('a member without alerts carries no integrity field; one with alerts carries its summary, signed', () => {
+    const hubKey = signingKey('100000', 's-1');
+    const plain = documentWith(1, [hubKey.key]);
+    assert.ok(plain.members.every((entry) => !('integrity' in entry)), 'documents without alerts are unchanged');
+    const summary = { alerts: 2, latestAt: issuedAt.toISOString(), kinds: ['fork', 'truncated'], witnesses: ['100000', '320000'] };
+    const flagged = buildDirectoryDocument({ ...plain, issuedAt, ttlSeconds: 3600, version: 2, members: plain.members.map((entry) => (entry.code === '330000' ? { ...entry, integrity: summary } : entry)) });
+    const trusted = trustedHubKeys({ hub: '100000', anchor: [hubKey.anchor] });
+    const verified = verifyDirectoryDocument(signJws(flagged, hubKey.signer), { hub: '100000', trusted });
+    assert.deepEqual(verified.document.members.find((entry) => entry.code === '330000')!.integrity, summary);
+    const malformed = { ...summary, alerts: 0 };
+    const bad = { ...flagged, members: flagged.members.map((entry) => (entry.code === '330000' ? { ...entry, integrity: malformed } : entry)) };
+    assert.throws(() => verifyDirectoryDocument(signJws(bad, hubKey.signer), { hub: '100000', trusted }), { code: 'answer_invalid' });
+  });
+
+  test('fields a newer hub adds to a member or the document still verify here (dropped, not refused)', () => {
+    const hubKey = signingKey('100000', 's-1');
+    const plain = documentWith(3, [hubKey.key]);
+    const newer = { ...plain, schemaNote: 'from a newer hub', members: plain.members.map((entry) => ({ ...entry, futureField: { any: 'thing' } })) };
+    const jws = signJws(newer, hubKey.signer);
+    const verified = verifyDirectoryDocument(jws, { hub: '100000', trusted: trustedHubKeys({ hub: '100000', anchor: [hubKey.anchor] }) });
+    assert.equal(verified.document.version, 3);
+    assert.equal('futureField' in verified.document.members[0]!, false);
+    // A changed byte still fails the signature, whatever the schema accepts.
+    const tampered = { ...jws, payload: Buffer.from(Buffer.from(jws.payload, 'base64url').toString('utf8').replace('from a newer hub', 'from a forger hub')).toString('base64url') };
+    assert.throws(() => verifyDirectoryDocument(tampered, { hub: '100000', trusted: trustedHubKeys({ hub: '100000', anchor: [hubKey.anchor] }) }), {
+      code: 'directory_signature_invalid',
+    });
+  });
+});

@@ -106,16 +106,27 @@ forEachEngine('quality checks and remediation', ({ dialect }) => {
     assert.ok(await quality.run(systemActor, id, rulesOf([{ check: 'missing', name: 'sex present', field: 'sex' }])));
   });
 
-  test(`regex rules ${dialect === 'sqlite' ? 'are refused clearly on SQLite' : 'run in PostgreSQL'}`, async () => {
-    const rules = rulesOf([{ check: 'regex', name: 'id shape', field: 'idNumber', pattern: '^[0-9]{17}[0-9X]$' }]);
-    if (dialect === 'sqlite') {
-      const error = await refused(quality.run(systemActor, id, rules), 'invalid_input');
-      assert.match(error.message, /SQLite has no regular expressions/);
-    } else {
-      const run = await quality.run(systemActor, id, rules);
-      assert.equal(run.results[0]!.failed, 1);
-    }
+  test(`regex rules run in ${dialect === 'sqlite' ? 'SQLite (REGEXP)' : 'PostgreSQL (~)'}`, async () => {
+    const run = await quality.run(
+      systemActor,
+      id,
+      rulesOf([
+        { check: 'regex', name: 'id shape', field: 'idNumber', pattern: '^[0-9]{17}[0-9X]$' },
+        { check: 'regex', name: 'sex digit', field: 'sex', pattern: '^[12]$' },
+        { check: 'regex', name: 'Beijing or Hangzhou', field: 'division', pattern: '^(11|33)' },
+        { check: 'regex', name: 'injection is a value', field: 'sex', pattern: "^x' or '1'='1" },
+      ]),
+    );
+    assert.deepEqual(
+      run.results.map((result) => [result.name, result.failed]),
+      [['id shape', 1], ['sex digit', 1], ['Beijing or Hangzhou', 2], ['injection is a value', 5]],
+    );
+    assert.match(String(run.results[0]!.samples[0]!.idNumber), /^110105\*+$/);
     await refused(quality.run(systemActor, id, rulesOf([{ check: 'regex', name: 'broken', field: 'sex', pattern: '([' }])), 'invalid_input');
+    const before = (await quality.runs(id)).length;
+    const error = await refused(quality.run(systemActor, id, rulesOf([{ check: 'regex', name: 'slow', field: 'sex', pattern: '^(\\d+)+$' }])), 'invalid_input');
+    assert.match(error.message, /exponential time/);
+    assert.equal((await quality.runs(id)).length, before);
   });
 
   test('row-count change and distribution drift compare with the previous run', async () => {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { main } from '../../src/cli/main.ts';
 import { createOutput } from '../../src/cli/output.ts';
+import { progressPrinter } from '../../src/quality/cli.ts';
 
 async function tongban(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
@@ -80,6 +81,39 @@ describe('tongban quality (CLI)', () => {
     const refused = await tongban('quality', 'run', gbk, '--file', '--rules', rules, '--dir', dir);
     assert.notEqual(refused.code, 0);
     assert.match(refused.err, /not UTF-8 text \(a GBK export\?\)/);
+  });
+
+  test('progress lines go to stderr only when forced or on a terminal, never by default with --json or off a terminal', async () => {
+    const args = ['quality', 'run', csv, '--file', '--rules', rules, '--reference', `divisions=${join(root, 'divisions.csv')}`, '--dir', dir];
+    const progressLine = /\[\d+\.\ds\] (scanning|scanned|rules evaluated)/;
+    // Under the test runner stderr is not a terminal: no progress, JSON or not.
+    for (const extra of [[], ['--json']]) {
+      const quiet = await tongban(...args, ...extra);
+      assert.equal(quiet.code, 0, quiet.err);
+      assert.doesNotMatch(quiet.err, progressLine);
+    }
+    const forced = await tongban(...args, '--json', '--progress');
+    assert.equal(forced.code, 0, forced.err);
+    assert.equal(JSON.parse(forced.out).rowCount, 3, 'stdout stays one JSON document');
+    const lines = forced.err.split('\n').filter((line) => progressLine.test(line));
+    assert.match(lines[0]!, /scanning the table once for 3 row-level rules…$/);
+    assert.match(lines[1]!, /scanned 3 rows$/);
+    assert.deepEqual(lines.slice(2).map((line) => line.replace(/^\S+ /, '')), [
+      'rules evaluated [#######·············] 1/3',
+      'rules evaluated [#############·······] 2/3',
+      'rules evaluated [####################] 3/3',
+    ]);
+    const off = await tongban(...args, '--progress', '--no-progress');
+    assert.doesNotMatch(off.err, progressLine);
+  });
+
+  test('on a terminal, progress is on by default and off with --json', () => {
+    const printed: string[] = [];
+    assert.equal(progressPrinter({ json: true }, (line) => printed.push(line), true), undefined);
+    assert.equal(progressPrinter({}, (line) => printed.push(line), false), undefined);
+    const printer = progressPrinter({}, (line) => printed.push(line), true);
+    printer!({ phase: 'scanned', rows: 10_000_000 });
+    assert.match(printed[0]!, /scanned 10000000 rows$/);
   });
 
   test('standards import (dry run, then for real) and export through the CLI', async () => {

@@ -132,8 +132,8 @@ forEachEngine('quality runs', ({ dialect }) => {
     const events = (await fixture.node.events.list({ type: 'quality.run_finished' })).length;
     await assert.rejects(
       quality.run(systemActor, id, {
-        onProgress: (stage) => {
-          if (stage === 'samples') throw new Error('interrupted');
+        onProgress: (progress) => {
+          if (progress.phase === 'rules') throw new Error('interrupted');
         },
       }),
       /interrupted/,

@@ -55,8 +55,9 @@ const jwsSchema = z.strictObject({
   signature: z.string().max(1024),
 });
 
+/** Unknown fields are dropped, not refused, like a member's (see `directoryMemberSchema`). */
 const documentSchema = z
-  .strictObject({
+  .object({
     type: z.literal(directoryDocumentType),
     hub: nodeCodeSchema,
     version: z.number().int().min(1),

@@ -30,6 +30,24 @@ export interface DirectoryMember {
   readonly endpoint: string;
   readonly status: 'active' | 'suspended';
   readonly keys: readonly DirectoryKey[];
+  /**
+   * Open integrity alerts witnesses reported about the member's audit log, until a hub
+   * administrator acknowledges them. Absent when there are none, so a directory without alerts
+   * is byte for byte what hubs published before the field existed.
+   */
+  readonly integrity?: IntegritySummary;
+}
+
+/** What the directory tells every member about another member's open integrity alerts. */
+export interface IntegritySummary {
+  /** How many alerts are open (at least 1). */
+  readonly alerts: number;
+  /** When the newest open alert was detected. */
+  readonly latestAt: string;
+  /** The kinds of inconsistency found (fork, truncated, …), sorted. */
+  readonly kinds: readonly string[];
+  /** The codes of the witnesses that reported them, sorted. */
+  readonly witnesses: readonly string[];
 }
 
 /** A node code as the configuration accepts it: GB/T 2260 (6 digits) or an upper-case ministry code. */
@@ -85,9 +103,21 @@ export const directoryKeySchema = z
     path: ['validUntil'],
   });
 
-/** A member as a directory document lists it. */
+/** A member's open integrity alerts as a directory document lists them. */
+export const integritySummarySchema = z.object({
+  alerts: z.number().int().min(1),
+  latestAt: timestampSchema,
+  kinds: z.array(z.string().min(1).max(40)).min(1).max(16),
+  witnesses: z.array(nodeCodeSchema).min(1).max(10_000),
+});
+
+/**
+ * A member as a directory document lists it. Fields this build does not know are dropped rather
+ * than refused (the signature covers the payload bytes, not this schema), so a hub may add
+ * optional fields without cutting off members that have not been upgraded yet.
+ */
 export const directoryMemberSchema = z
-  .strictObject({
+  .object({
     code: nodeCodeSchema,
     name: z.string().min(1).max(100),
     level: z.enum(nodeLevels),
@@ -96,6 +126,7 @@ export const directoryMemberSchema = z
     endpoint: endpointSchema,
     status: z.enum(['active', 'suspended']),
     keys: z.array(directoryKeySchema).max(64),
+    integrity: integritySummarySchema.optional(),
   })
   .refine((member) => member.keys.every((key) => parseKid(key.kid).node === member.code), {
     message: "every key's kid must start with the member's own code",

@@ -39,6 +39,18 @@ const MemberSchema = Type.Object(
     endpoint: Type.String(),
     status: Type.Union([Type.Literal('active'), Type.Literal('suspended')]),
     keys: Type.Array(KeySchema),
+    integrity: Type.Optional(
+      Type.Object(
+        {
+          alerts: Type.Integer({ description: 'open integrity alerts' }),
+          latestAt: Type.String({ description: 'when the newest open alert was detected' }),
+          kinds: Type.Array(Type.String(), { description: 'fork, truncated, inconsistent, bad_signature, unknown_key, malformed, wrong_origin' }),
+          witnesses: Type.Array(Type.String(), { description: 'codes of the witnesses that reported them' }),
+        },
+        { description: "Open integrity alerts about the member's audit log, as the signed directory publishes them; absent when none" },
+      ),
+    ),
+    integrityAlerts: Type.Optional(Type.Integer({ description: 'open integrity alerts (integrity.alerts, or 0)' })),
   },
   { $id: 'DirectoryMember' },
 );
@@ -55,7 +67,7 @@ const RegisteredMemberSchema = Type.Object({
   statusReason: Type.Union([Type.String(), Type.Null()]),
   admittedAt: Type.String(),
   updatedAt: Type.String(),
-  integrityAlerts: Type.Optional(Type.Integer({ description: 'integrity alerts witnesses reported about this member' })),
+  integrityAlerts: Type.Optional(Type.Integer({ description: 'open (unacknowledged) integrity alerts witnesses reported about this member' })),
 });
 
 const IntegrityAlertSchema = Type.Object({
@@ -67,6 +79,9 @@ const IntegrityAlertSchema = Type.Object({
   evidence: Type.Record(Type.String(), Type.Unknown()),
   detectedAt: Type.String(),
   receivedAt: Type.String(),
+  acknowledgedAt: Type.Union([Type.String(), Type.Null()]),
+  acknowledgedBy: Type.Union([Type.String(), Type.Null()]),
+  acknowledgementReason: Type.Union([Type.String(), Type.Null()]),
 });
 
 const ApplicationSchema = Type.Object(
@@ -325,13 +340,52 @@ export async function registerDirectoryRoutes(app: Server, node: NodeContext): P
       config: { access: { auth: 'authenticated' } },
       schema: {
         tags: ['directory'],
-        summary: '(hub) Integrity alerts about members, newest first',
+        summary: '(hub) Integrity alerts about members, newest first; open=true keeps the unacknowledged ones',
         security: bearer,
-        querystring: Type.Object({ node: Type.Optional(Type.String({ pattern: '^(\\d{6}|[A-Z][A-Z0-9]{1,15})$' })) }),
+        querystring: Type.Object({
+          node: Type.Optional(Type.String({ pattern: '^(\\d{6}|[A-Z][A-Z0-9]{1,15})$' })),
+          open: Type.Optional(Type.Boolean()),
+        }),
         response: { 200: Type.Object({ alerts: Type.Array(IntegrityAlertSchema) }), ...errorResponses(401, 404) },
       },
     },
-    async (request) => ({ alerts: await directory.registry.integrityAlerts(request.query.node) }),
+    async (request) => ({ alerts: await directory.registry.integrityAlerts(request.query.node, { open: request.query.open === true }) }),
+  );
+
+  app.post(
+    '/api/v1/directory/integrity-alerts/:id/acknowledge',
+    {
+      config: { access: { permission: 'node.configure' } },
+      schema: {
+        tags: ['directory'],
+        summary: '(hub) Acknowledge an integrity alert with a reason; the next directory version no longer flags it',
+        security: bearer,
+        params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }),
+        body: ReasonBody,
+        response: { 200: Type.Object({ acknowledged: Type.Array(IntegrityAlertSchema) }), ...errorResponses(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request) => ({
+      acknowledged: await directory.registry.acknowledgeIntegrityAlerts(request.principal!, { id: request.params.id }, request.body.reason),
+    }),
+  );
+
+  app.post(
+    '/api/v1/directory/members/:code/integrity-alerts/acknowledge',
+    {
+      config: { access: { permission: 'node.configure' } },
+      schema: {
+        tags: ['directory'],
+        summary: "(hub) Acknowledge every open integrity alert about a member with a reason, clearing its flag in the next directory version",
+        security: bearer,
+        params: CodeParams,
+        body: ReasonBody,
+        response: { 200: Type.Object({ acknowledged: Type.Array(IntegrityAlertSchema) }), ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request) => ({
+      acknowledged: await directory.registry.acknowledgeIntegrityAlerts(request.principal!, { node: request.params.code }, request.body.reason),
+    }),
   );
 
   app.get(
@@ -362,7 +416,11 @@ export async function registerDirectoryRoutes(app: Server, node: NodeContext): P
         },
       },
     },
-    async () => ({ status: directory.status(), members: [...directory.members()] }),
+    // integrityAlerts repeats integrity.alerts as a plain count (0 when none), as the registry lists it.
+    async () => ({
+      status: directory.status(),
+      members: directory.members().map((member) => ({ ...member, integrityAlerts: member.integrity?.alerts ?? 0 })),
+    }),
   );
 
   app.get(

@@ -128,6 +128,10 @@ export interface DirectoryIntegrityAlertTable {
   evidence: string;
   detected_at: string;
   received_at: string;
+  /** Set when a hub administrator acknowledged the alert; until then it is open and published with the member. */
+  acknowledged_at: string | null;
+  acknowledged_by: string | null;
+  acknowledgement_reason: string | null;
 }
 
 /** Tables of the directory context. */

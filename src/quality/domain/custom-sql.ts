@@ -44,6 +44,8 @@ export function checkCustomSql(query: string, otherTables: Iterable<string>, rul
   if (!words.includes('dataset')) refuse('it does not read `dataset`');
   const tables = new Set([...otherTables].map((name) => name.toLowerCase()));
   for (const word of words) {
+    // SQLite's REGEXP runs a backtracking engine on patterns no screen has seen; regex rules check theirs.
+    if (word === 'regexp') refuse('it uses REGEXP, whose pattern is not checked here; write a `regex` rule instead');
     if (forbiddenWords.has(word)) refuse(`it uses ${word.toUpperCase()}, which is not read-only`);
     if (forbiddenPrefixes.some((prefix) => word.startsWith(prefix))) refuse(`it refers to ${word}, a system catalogue or file access`);
     if (tables.has(word)) refuse(`it refers to the node table ${word}; only \`dataset\` may be read`);

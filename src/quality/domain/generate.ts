@@ -11,8 +11,9 @@ export interface GeneratorInput {
 /**
  * Sensible checks without writing any: key fields present and (together) unique; each item
  * mapped to a data element (built-in, or imported when `elementOf` knows it) validated by its
- * validator, code list or allowed values. An element's free format (a regex) is not generated,
- * because SQLite cannot run it; write a regex rule where the engine can.
+ * validator, code list or allowed values. An element's free format (a regex) is not generated:
+ * the engines read regular expressions differently (JavaScript on SQLite, POSIX on PostgreSQL, RE2
+ * in DuckDB), so a steward writes a regex rule and checks it on the engine it runs on.
  */
 export function generateRules(dataset: GeneratorInput, elementOf: (id: string) => DataElement | undefined = builtInElement): Rule[] {
   const rules: Rule[] = [];

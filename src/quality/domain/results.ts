@@ -39,6 +39,8 @@ export interface RuleResult {
   readonly detail?: string;
   /** Drift rules: the value shares found, compared by the next run. */
   readonly distribution?: Distribution;
+  /** The versioned standards the rule used: `element:<id>@<version>`, `codeList:<name>@<version>`. */
+  readonly standards?: string[];
 }
 
 /** Table-level checks: scored by status, not by failing rows. */

@@ -28,6 +28,65 @@ function compilesAsRegex(pattern: string): boolean {
   }
 }
 
+/**
+ * Where a pattern repeats a group that itself holds an unbounded quantifier, such as `(a+)+` or
+ * `(\d*,)*`: the shape that makes a backtracking engine (SQLite's `REGEXP` runs JavaScript's)
+ * take exponential time on a non-matching value. Returns the offset of the outer quantifier, or
+ * undefined for a safe pattern. Character classes and escapes are skipped; lookarounds count as groups.
+ */
+export function nestedQuantifierAt(pattern: string): number | undefined {
+  const groups: boolean[] = [false];
+  /** The quantifier at `at`: undefined, or whether it repeats without bound, and its length. */
+  const quantifier = (at: number): { unbounded: boolean; repeats: boolean; length: number } | undefined => {
+    const char = pattern[at];
+    if (char === '*' || char === '+') return { unbounded: true, repeats: true, length: pattern[at + 1] === '?' ? 2 : 1 };
+    if (char === '?') return { unbounded: false, repeats: false, length: 1 };
+    const braces = /^\{(\d+)(,(\d*))?\}\??/.exec(pattern.slice(at));
+    if (char === '{' && braces) {
+      const unbounded = braces[2] !== undefined && braces[3] === '';
+      const max = braces[2] === undefined ? Number(braces[1]) : unbounded ? Infinity : Number(braces[3]);
+      return { unbounded, repeats: max > 1, length: braces[0].length };
+    }
+    return undefined;
+  };
+  for (let at = 0; at < pattern.length; ) {
+    const char = pattern[at]!;
+    let atomEnd = at + 1;
+    let innerUnbounded = false;
+    if (char === '\\') {
+      atomEnd = /^\\[pPu]\{/.test(pattern.slice(at)) ? pattern.indexOf('}', at) + 1 || pattern.length : at + 2;
+    } else if (char === '[') {
+      let end = at + 1;
+      if (pattern[end] === '^') end++;
+      if (pattern[end] === ']') end++;
+      while (end < pattern.length && pattern[end] !== ']') end += pattern[end] === '\\' ? 2 : 1;
+      atomEnd = end + 1;
+    } else if (char === '(') {
+      groups.push(false);
+      at++;
+      continue;
+    } else if (char === ')') {
+      innerUnbounded = groups.pop() ?? false;
+      if (groups.length === 0) groups.push(false);
+    }
+    const after = quantifier(atomEnd);
+    if (after?.repeats && innerUnbounded) return atomEnd;
+    const top = groups.length - 1;
+    groups[top] = groups[top]! || innerUnbounded || after?.unbounded === true;
+    at = atomEnd + (after?.length ?? 0);
+  }
+  return undefined;
+}
+
+function refuseNestedQuantifiers(pattern: string, context: z.RefinementCtx): void {
+  const at = nestedQuantifierAt(pattern);
+  if (at === undefined) return;
+  context.addIssue({
+    code: 'custom',
+    message: `a regular expression without a repeated group that itself repeats without bound (at character ${at + 1}: ${JSON.stringify(pattern.slice(0, at + 1))}); such patterns, like (a+)+, can take exponential time — repeat the inner part only once`,
+  });
+}
+
 const fieldName = z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,62}$/, 'a field name: a letter, then letters, digits or _');
 const percent = z.number().min(0).max(100);
 const common = {
@@ -56,7 +115,7 @@ const ruleSchema = z.discriminatedUnion('check', [
   z
     .object({ check: z.literal('schema'), columns: z.array(z.union([fieldName, z.object({ name: fieldName, type: z.enum(columnKinds) }).strict()])).min(1).max(500), ...common })
     .strict(),
-  z.object({ check: z.literal('regex'), field: fieldName, pattern: z.string().min(1).max(500).refine(compilesAsRegex, 'a regular expression that compiles'), ...common }).strict(),
+  z.object({ check: z.literal('regex'), field: fieldName, pattern: z.string().min(1).max(500).refine(compilesAsRegex, 'a regular expression that compiles').superRefine(refuseNestedQuantifiers), ...common }).strict(),
   z.object({ check: z.literal('reference'), field: fieldName, dataset: z.string().min(1).max(300), datasetField: fieldName, ...common }).strict(),
   z.object({ check: z.literal('rowCountChange'), maxChangePercent: z.number().min(0).max(1_000_000), ...common }).strict(),
   z.object({ check: z.literal('drift'), field: fieldName, maxDriftPercent: percent, ...common }).strict(),

@@ -42,6 +42,7 @@ const RuleResultSchema = Type.Object({
   samples: Type.Array(Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()])), { description: 'failing rows, ID numbers masked to their division prefix' }),
   detail: Type.Optional(Type.String()),
   distribution: Type.Optional(Type.Record(Type.String(), Type.Number(), { description: 'drift rules: value shares found (0–1)' })),
+  standards: Type.Optional(Type.Array(Type.String(), { description: 'the versioned standards the rule used: element:<id>@<version>, codeList:<name>@<version>' })),
 });
 
 const summaryFields = {

@@ -108,6 +108,17 @@ export async function queryReadOnly(target: RuleTarget, query: RawBuilder<unknow
   });
 }
 
+/**
+ * Where an evaluation is: `scan` before the one pushed-down query that counts the failures of every
+ * row-level rule (`rules` of them) and `scanned` after it, with the rows it read; `custom` after
+ * each custom SQL rule's count; `rules` after each rule's result is complete (its samples or
+ * table-level queries done), `done` of `total`.
+ */
+export type EvaluationProgress =
+  | { readonly phase: 'scan'; readonly rules: number }
+  | { readonly phase: 'scanned'; readonly rows: number }
+  | { readonly phase: 'custom' | 'rules'; readonly done: number; readonly total: number };
+
 /** Options of one evaluation. */
 export interface EvaluateOptions {
   /** Failing samples per rule (default 5, at most 100). */
@@ -117,7 +128,9 @@ export interface EvaluateOptions {
   /** "Now" for freshness rules, as an ISO timestamp. */
   readonly now: string;
   /** Called as the evaluation passes its stages, for a progress display. */
-  readonly onProgress?: (stage: 'aggregate' | 'samples', done: number, total: number) => void;
+  readonly onProgress?: (progress: EvaluationProgress) => void;
+  /** Stops the evaluation between its queries; it then rejects with the signal's reason. */
+  readonly signal?: AbortSignal;
   /** Tables (in the target's engine) of the datasets `reference` rules name, by the name the rule uses. */
   readonly referenceTables?: ReadonlyMap<string, string>;
   /** The previous run of the dataset, for row-count change and distribution drift. */
@@ -198,9 +211,6 @@ function failingRow(target: RuleTarget, rule: Rule, options: EvaluateOptions): C
       return outside.length === 0 ? sql`false` : sql`(${value} is not null and (${sql.join(outside, sql` or `)}))`;
     }
     case 'regex': {
-      if (dialect === 'sqlite') {
-        throw new InputError(`Rule ${JSON.stringify(rule.name)}: SQLite has no regular expressions, so regex rules run on PostgreSQL nodes and CSV/Parquet files only; use allowedValues, length or a validator here.`, { rule: rule.name });
-      }
       const value = column(target, rule.field);
       return sql`(${value} is not null and not ${flavourRegexMatches(dialect, asText(dialect, value), rule.pattern)})`;
     }
@@ -270,11 +280,23 @@ export async function evaluateRules(target: RuleTarget, rules: readonly Rule[], 
     const query = checkCustomSql(rule.query, [...(options.protectedTables ?? [])].filter((name) => name !== target.table), rule.name);
     customQueries.set(index, sql`with dataset as (select * from ${table}) select * from (${sql.raw(query)}) as tb_custom`);
   });
-  options.onProgress?.('aggregate', 0, 1);
+  const { signal } = options;
+  // Between queries: a synchronous driver (better-sqlite3) never yields to the event loop on its
+  // own, so a Ctrl-C handler or timer that aborts would only run after the whole run was stored.
+  const checkpoint = async () => {
+    if (!signal) return;
+    await new Promise((resolve) => setImmediate(resolve));
+    signal.throwIfAborted();
+  };
+  await checkpoint();
+  options.onProgress?.({ phase: 'scan', rules: selections.length - 1 });
   const row = (await queryTarget(target, sql`select ${sql.join(selections)} from ${table}`))[0] ?? {};
-  options.onProgress?.('aggregate', 1, 1);
   const total = Number(row.tb_total ?? 0);
+  options.onProgress?.({ phase: 'scanned', rows: total });
+  await checkpoint();
+  let customDone = 0;
   for (const [index, query] of customQueries) {
+    await checkpoint();
     try {
       const counted = await queryReadOnly(target, sql`select count(*) as tb_n from (${query}) as tb_counted`);
       row[`tb_r${index}`] = Number(counted[0]?.tb_n ?? 0);
@@ -283,6 +305,7 @@ export async function evaluateRules(target: RuleTarget, rules: readonly Rule[], 
       if (failure.kind !== 'internal') throw failure;
       throw new InputError(`Custom SQL of rule ${JSON.stringify(rules[index]!.name)} failed: ${String((error as Error).message).split('\n')[0]}`, { rule: rules[index]!.name }, 'quality_sql_refused');
     }
+    options.onProgress?.({ phase: 'custom', done: ++customDone, total: customQueries.size });
   }
 
   const idFields = new Set<string>();
@@ -299,11 +322,16 @@ export async function evaluateRules(target: RuleTarget, rules: readonly Rule[], 
     return sample;
   };
 
-  const results: RuleResult[] = [];
-  const failingRules = rules.filter((rule, index) => Number(row[`tb_r${index}`] ?? 0) > 0 || rule.check === 'unique').length;
+  const done: RuleResult[] = [];
+  const results = {
+    push(result: RuleResult): void {
+      done.push(result);
+      options.onProgress?.({ phase: 'rules', done: done.length, total: rules.length });
+    },
+  };
   const previousResult = (name: string) => options.previous?.results.find((result) => result.name === name);
-  let sampled = 0;
   for (const [index, rule] of rules.entries()) {
+    await checkpoint();
     const dimension = dimensionOf(rule);
     const fields = fieldsOf(rule);
     const value = row[`tb_r${index}`];
@@ -378,10 +406,9 @@ export async function evaluateRules(target: RuleTarget, rules: readonly Rule[], 
               return sql<Record<string, unknown>>`select ${key.columns}, count(*) as copies from ${table} where ${key.notNull} group by ${key.columns} having count(*) > 1 limit ${sql.lit(sampleLimit)}`;
             })();
       samples = (custom ? await queryReadOnly(target, query) : await queryTarget(target, query)).map(mask);
-      sampled++;
-      options.onProgress?.('samples', sampled, failingRules);
     }
     results.push(ruleResult(rule, { dimension, fields, evaluated: total, failed, samples }));
   }
-  return { total, results };
+  await checkpoint();
+  return { total, results: done };
 }

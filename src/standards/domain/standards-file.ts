@@ -22,7 +22,7 @@ const identifier = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, 
 const elementSchema = z
   .object({
     id: identifier,
-    version: z.number().int().min(1).max(1_000_000),
+    version: z.number().int().min(1).max(1_000_000).optional(),
     nameZh: z.string().min(1).max(200),
     nameEn: z.string().min(1).max(200),
     definition: z.string().max(2000),
@@ -35,7 +35,7 @@ const elementSchema = z
   })
   .strict();
 const codeSchema = z.object({ code: z.string().regex(/^[0-9A-Za-z._-]{1,32}$/, 'letters, digits, . _ - (at most 32)'), name: z.string().max(200) }).strict();
-const codeListSchema = z.object({ name: identifier, version: z.number().int().min(1).max(1_000_000), sourceStandard: z.string().min(1).max(200), codes: z.array(codeSchema).min(1).max(200_000) }).strict();
+const codeListSchema = z.object({ name: identifier, version: z.number().int().min(1).max(1_000_000).optional(), sourceStandard: z.string().min(1).max(200), codes: z.array(codeSchema).min(1).max(200_000) }).strict();
 
 /** Standards files beyond this size are refused before parsing. */
 export const maxStandardsFileBytes = 32 * 1024 * 1024;
@@ -90,22 +90,28 @@ function csvRecords(text: string): { header: string[]; rows: { line: number; cel
   return { header, rows: body.map((cells, index) => ({ line: index + 2, cells: Object.fromEntries(header.map((name, column) => [name, cells[column] ?? ''])) })) };
 }
 
-/** Data elements from a JSON file (`{ "elements": [...] }`) or a CSV with one element per line. */
-export function parseElements(text: string, format: StandardsFormat): DataElement[] {
+/**
+ * A data element or code list as a file gives it: without a version, importing it makes the next
+ * version when its content changed (and leaves the current one when it did not).
+ */
+export type Unversioned<T extends { readonly version: number }> = Omit<T, 'version'> & { readonly version?: number };
+
+/** Data elements from a JSON file (`{ "elements": [...] }`) or a CSV with one element per line (the version column may be blank or absent). */
+export function parseElements(text: string, format: StandardsFormat): Unversioned<DataElement>[] {
   if (format === 'json') {
     const parsed = z.object({ elements: z.array(elementSchema).min(1).max(100_000) }).strict().safeParse(parseJson(text));
     if (!parsed.success) issueMessage(parsed.error, () => 'elements file');
-    return parsed.data.elements as DataElement[];
+    return parsed.data.elements as Unversioned<DataElement>[];
   }
   const { header, rows } = csvRecords(text);
-  const required = ['id', 'version', 'nameZh', 'nameEn', 'definition', 'dataType', 'sourceStandard'];
+  const required = ['id', 'nameZh', 'nameEn', 'definition', 'dataType', 'sourceStandard'];
   const missing = required.filter((name) => !header.includes(name));
-  if (missing.length > 0) throw new InputError(`Line 1 of the elements CSV lacks the column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}; the columns are ${[...required, 'format', 'validator', 'codeList', 'allowedValues'].join(',')}.`, { line: 1 }, 'import_invalid');
+  if (missing.length > 0) throw new InputError(`Line 1 of the elements CSV lacks the column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}; the columns are ${[...required, 'version', 'format', 'validator', 'codeList', 'allowedValues'].join(',')}.`, { line: 1 }, 'import_invalid');
   return rows.map(({ line, cells }) => {
     const optional = (name: string) => (cells[name] ? { [name]: cells[name] } : {});
     const candidate = {
       id: cells.id,
-      version: Number(cells.version),
+      ...(cells.version ? { version: Number(cells.version) } : {}),
       nameZh: cells.nameZh,
       nameEn: cells.nameEn,
       definition: cells.definition,
@@ -118,19 +124,19 @@ export function parseElements(text: string, format: StandardsFormat): DataElemen
     };
     const parsed = elementSchema.safeParse(candidate);
     if (!parsed.success) issueMessage(parsed.error, () => `Line ${line} of the elements CSV`);
-    return parsed.data as DataElement;
+    return parsed.data as Unversioned<DataElement>;
   });
 }
 
 /** Code lists from a JSON file (`{ "codeLists": [...] }`) or one code list as CSV (`code,name`; its name and version given). */
-export function parseCodeLists(text: string, format: StandardsFormat, csvList?: { readonly name: string; readonly version: number; readonly sourceStandard: string }): CodeList[] {
-  let lists: CodeList[];
+export function parseCodeLists(text: string, format: StandardsFormat, csvList?: { readonly name: string; readonly version?: number; readonly sourceStandard: string }): Unversioned<CodeList>[] {
+  let lists: Unversioned<CodeList>[];
   if (format === 'json') {
     const parsed = z.object({ codeLists: z.array(codeListSchema).min(1).max(1000) }).strict().safeParse(parseJson(text));
     if (!parsed.success) issueMessage(parsed.error, () => 'code list file');
     lists = parsed.data.codeLists;
   } else {
-    if (!csvList) throw new InputError('A code list CSV needs its name (--name) and version (--version).', {}, 'import_invalid');
+    if (!csvList) throw new InputError('A code list CSV needs its name (--name); its version (--list-version) is optional.', {}, 'import_invalid');
     const { header, rows } = csvRecords(text);
     if (header[0] !== 'code') throw new InputError("Line 1 of the code list CSV must start with the column `code` (e.g. `code,name`).", { line: 1 }, 'import_invalid');
     const codes = rows.map(({ line, cells }) => {

@@ -65,7 +65,7 @@ export async function registerStandardsRoutes(app: Server, node: { readonly stan
             format: Format,
             content: Type.String({ minLength: 1, maxLength: 32 * 1024 * 1024, description: 'the file text (UTF-8)' }),
             dryRun: Type.Optional(Type.Boolean()),
-            codeList: Type.Optional(Type.Object({ name: Type.String({ minLength: 1, maxLength: 64 }), version: Type.Integer({ minimum: 1 }), sourceStandard: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false, description: 'for a code list CSV' })),
+            codeList: Type.Optional(Type.Object({ name: Type.String({ minLength: 1, maxLength: 64 }), version: Type.Optional(Type.Integer({ minimum: 1, description: 'default: the next version when the codes changed' })), sourceStandard: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false, description: 'for a code list CSV' })),
           },
           { additionalProperties: false },
         ),

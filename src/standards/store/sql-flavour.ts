@@ -59,11 +59,12 @@ export function flavourAsText(flavour: SqlFlavour, value: Expression<unknown>): 
 
 /**
  * Whether `text` contains a match of a user-supplied regular expression, the pattern bound as a
- * value (never spliced into the SQL). PostgreSQL: `~` (POSIX); DuckDB: `regexp_matches` (RE2).
- * SQLite has no regular expressions, so the caller must refuse regex rules there.
+ * value (never spliced into the SQL). PostgreSQL: `~` (POSIX); DuckDB: `regexp_matches` (RE2);
+ * SQLite: `REGEXP`, which calls the JavaScript function the store registers on every connection
+ * (src/store/open-store.ts; values longer than its input cap never match).
  */
 export function flavourRegexMatches(flavour: SqlFlavour, text: Expression<unknown>, pattern: string): RawBuilder<boolean> {
   if (flavour === 'duckdb') return sql<boolean>`regexp_matches(${text}, ${pattern})`;
   if (flavour === 'postgres') return sql<boolean>`(${text} ~ ${pattern})`;
-  throw new Error('SQLite has no regular expressions; regex rules are refused before compilation.');
+  return sql<boolean>`(${text} regexp ${pattern})`;
 }
