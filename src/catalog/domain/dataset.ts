@@ -20,7 +20,7 @@ export interface InformationItem {
   readonly name: string;
   readonly type: ItemType;
   readonly title?: string;
-  /** Reference to a data element (数据元), e.g. `DE00001`. */
+  /** Reference to a data element (数据元), e.g. `GB11643.citizen-id`. */
   readonly dataElement?: string;
 }
 

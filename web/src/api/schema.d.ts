@@ -6113,11 +6113,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** (hub) Integrity alerts about members, newest first */
+        /** (hub) Integrity alerts about members, newest first; open=true keeps the unacknowledged ones */
         get: {
             parameters: {
                 query?: {
                     node?: string;
+                    open?: boolean;
                 };
                 header?: never;
                 path?: never;
@@ -6133,6 +6134,9 @@ export interface paths {
                     content: {
                         "application/json": {
                             alerts: {
+                                acknowledgedAt: string | null;
+                                acknowledgedBy: string | null;
+                                acknowledgementReason: string | null;
                                 detectedAt: string;
                                 evidence: {
                                     [key: string]: unknown;
@@ -6210,6 +6214,9 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            acknowledgedAt: string | null;
+                            acknowledgedBy: string | null;
+                            acknowledgementReason: string | null;
                             detectedAt: string;
                             evidence: {
                                 [key: string]: unknown;
@@ -6293,6 +6300,151 @@ export interface paths {
                 };
                 /** @description The one error shape of every Tongban API. */
                 429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/directory/integrity-alerts/{id}/acknowledge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** (hub) Acknowledge an integrity alert with a reason; the next directory version no longer flags it */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        reason: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            acknowledged: {
+                                acknowledgedAt: string | null;
+                                acknowledgedBy: string | null;
+                                acknowledgementReason: string | null;
+                                detectedAt: string;
+                                evidence: {
+                                    [key: string]: unknown;
+                                };
+                                id: string;
+                                kind: string;
+                                message: string;
+                                node: string;
+                                receivedAt: string;
+                                reportedBy: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                409: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6679,6 +6831,135 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/directory/members/{code}/integrity-alerts/acknowledge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** (hub) Acknowledge every open integrity alert about a member with a reason, clearing its flag in the next directory version */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description GB/T 2260 or ministry code */
+                    code: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        reason: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            acknowledged: {
+                                acknowledgedAt: string | null;
+                                acknowledgedBy: string | null;
+                                acknowledgementReason: string | null;
+                                detectedAt: string;
+                                evidence: {
+                                    [key: string]: unknown;
+                                };
+                                id: string;
+                                kind: string;
+                                message: string;
+                                node: string;
+                                receivedAt: string;
+                                reportedBy: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/directory/members/{code}/reinstate": {
         parameters: {
             query?: never;
@@ -6927,7 +7208,7 @@ export interface paths {
                                 admittedAt: string;
                                 code: string;
                                 endpoint: string;
-                                /** @description integrity alerts witnesses reported about this member */
+                                /** @description open (unacknowledged) integrity alerts witnesses reported about this member */
                                 integrityAlerts?: number;
                                 keys: {
                                     kid: string;
@@ -8595,6 +8876,8 @@ export interface paths {
                                     [key: string]: string | number | boolean | null;
                                 }[];
                                 score: number;
+                                /** @description the versioned standards the rule used: element:<id>@<version>, codeList:<name>@<version> */
+                                standards?: string[];
                                 status: "pass" | "warn" | "fail";
                             }[];
                             rowCount: number;
@@ -8855,6 +9138,8 @@ export interface paths {
                                     [key: string]: string | number | boolean | null;
                                 }[];
                                 score: number;
+                                /** @description the versioned standards the rule used: element:<id>@<version>, codeList:<name>@<version> */
+                                standards?: string[];
                                 status: "pass" | "warn" | "fail";
                             }[];
                             rowCount: number;
@@ -9672,7 +9957,8 @@ export interface paths {
                         codeList?: {
                             name: string;
                             sourceStandard: string;
-                            version: number;
+                            /** @description default: the next version when the codes changed */
+                            version?: number;
                         };
                         /** @description the file text (UTF-8) */
                         content: string;
@@ -10134,6 +10420,19 @@ export interface components {
         "def-2": {
             code: string;
             endpoint: string;
+            /** @description Open integrity alerts about the member's audit log, as the signed directory publishes them; absent when none */
+            integrity?: {
+                /** @description open integrity alerts */
+                alerts: number;
+                /** @description fork, truncated, inconsistent, bad_signature, unknown_key, malformed, wrong_origin */
+                kinds: string[];
+                /** @description when the newest open alert was detected */
+                latestAt: string;
+                /** @description codes of the witnesses that reported them */
+                witnesses: string[];
+            };
+            /** @description open integrity alerts (integrity.alerts, or 0) */
+            integrityAlerts?: number;
             keys: {
                 kid: string;
                 /** @description base64url of the raw public key */

@@ -1,1 +1,100 @@
-export const errorsZhCN: Record<string, string> = {};
+/**
+ * Every stable API error code (src/core/errors.ts) as a sentence a Chinese civil servant can act
+ * on. test/web/error-translations.test.ts checks that every code has an entry and that no entry
+ * names a code the server does not have.
+ */
+export const errorsZhCN: Record<string, string> = {
+  // 输入
+  invalid_input: '有字段未填写或取值不符合要求，请按提示修改后重新提交。',
+  malformed_json: '请求内容不是有效的 JSON，请检查格式后重试。',
+  unsupported_media_type: '该接口不接受此内容类型，请改用接口说明中的格式提交。',
+  config_invalid: '配置中有无法识别的项或不允许的取值，请对照配置说明修改。',
+  config_missing: '命令行指定的配置文件不存在，请检查路径。',
+  not_a_node: '该数据目录中没有已初始化的通办节点，请先执行初始化。',
+  node_exists: '该数据目录中已存在节点，无需重复初始化。',
+  // 身份认证
+  authentication_required: '请先登录后再进行此操作。',
+  token_invalid: '登录凭证或接口令牌无效（格式错误、签名不符或已被吊销），请重新登录或更换令牌。',
+  token_expired: '登录已过期，请重新登录。',
+  login_failed: '用户名或密码错误，请核对后重新输入。',
+  second_factor_required: '该角色登录需要身份验证器应用中的动态验证码。',
+  second_factor_invalid: '动态验证码错误或已被使用，请输入验证器中最新的验证码。',
+  second_factor_not_enrolled: '该账号尚未绑定身份验证器，请联系系统管理员重置双因素认证后再登录。',
+  account_locked: '登录失败次数过多，账号已被暂时锁定，请稍后再试。',
+  account_disabled: '该账号已被系统管理员停用，如需使用请联系管理员启用。',
+  password_too_weak: '密码强度不足，不符合密码策略，请按提示设置更复杂的密码。',
+  signature_invalid: '签名验证未通过，数据可能被篡改或签名密钥不符。',
+  key_unknown: '签名所用的密钥未知，请确认对方节点的密钥已登记并同步目录。',
+  // 授权
+  forbidden: '您的角色无权执行此操作，如确有需要请联系系统管理员。',
+  duty_separation: '此变更会使同一账号兼任必须分离的职责（三员分立），请调整角色组合。',
+  last_admin: '这是最后一个在用的系统管理员，不能停用或取消其管理员角色。',
+  // 查找与冲突
+  not_found: '所请求的对象不存在，可能已被删除或编号有误。',
+  route_not_found: '接口地址或请求方法不存在，请检查地址。',
+  already_exists: '该标识已被使用，请换一个名称或编号。',
+  // 密钥与存储
+  key_secret_invalid: '密钥加密口令无法解开本节点的密钥，请确认口令是否正确。',
+  database_unreachable: '无法连接数据库，请稍后重试或联系运维人员检查数据库。',
+  database_too_new: '数据库已被更高版本的通办升级，请先升级本节点程序。',
+  migration_failed: '数据库结构升级失败，已全部回滚，请联系运维人员查看日志。',
+  // 联邦目录
+  directory_unavailable: '本节点尚未取得可用的联邦目录，请先加入联邦或同步目录。',
+  directory_stale: '本地缓存的联邦目录已超过宽限期，需要连接枢纽刷新后再试。',
+  directory_signature_invalid: '联邦目录未经所信任的枢纽根密钥签名，已拒绝使用。',
+  member_unknown: '该节点代码不是联邦目录中的成员，请核对节点代码。',
+  member_suspended: '该成员在联邦目录中已被暂停，暂时无法与其交换数据。',
+  application_pending: '本节点的入网申请已提交，正在等待枢纽审批。',
+  directory_rollback: '枢纽提供的目录比本节点已验证的版本更旧或不一致，已拒绝，请联系枢纽运维核实。',
+  integrity_alert_unknown: '没有与之匹配的未处理完整性告警，请在联邦概览的完整性告警列表中核对。',
+  integrity_alert_acknowledged: '该完整性告警已被确认处理，确认人和理由见详情。',
+  anchor_mismatch: '枢纽根密钥的指纹与您提供的不一致，请先与枢纽运维人员核实后再加入。',
+  // 资源目录
+  dataset_unknown: '本节点资源目录中没有该数据集，请核对数据集标识。',
+  import_invalid: '导入文件无法读取：格式、编码或列名不正确，请检查文件后重新导入。',
+  dataset_has_data: '该数据集已有导入的数据，修改数据项前请先清空数据。',
+  // 共享协议
+  agreement_invalid: '协议文本不符合共享协议格式，请根据提示的位置修改。',
+  agreement_unknown: '找不到该编号和版本的共享协议。',
+  agreement_not_active: '共享协议尚未生效（草稿、待签署、已签署未启用或已终止），暂不能据此交换数据。',
+  agreement_not_signed: '该版本协议尚未由各方全部签署。',
+  agreement_expired: '共享协议不在有效期内，请续签或更新协议。',
+  agreement_suspended: '共享协议已被暂停，恢复后方可交换数据。',
+  agreement_transition_invalid: '协议当前状态不允许执行此操作。',
+  not_a_party: '本节点不是该协议的参与方，或不具备此请求所需的角色。',
+  item_not_allowed: '该办理事项不在协议对本数据集和请求方的授权范围内。',
+  purpose_not_allowed: '所填用途不在协议授权的用途范围内。',
+  dataset_not_granted: '协议未向请求方授权该数据集的任何内容。',
+  field_not_granted: '所请求的部分数据项未授权给请求方，请只选择协议允许的数据项。',
+  operation_not_granted: '协议未授权此操作（例如只允许核验，不允许查询）。',
+  grade_above_ceiling: '该数据集的分级高于协议允许的最高分级。',
+  sharing_not_allowed: '该数据集属于不予共享类，不能对外提供。',
+  approval_required: '该数据集为有条件共享，尚无提供方签发的有效审批覆盖本次请求，请先申请审批。',
+  // 数据交换
+  envelope_invalid: '交换报文格式错误或不符合报文规范。',
+  sender_unknown: '发送方不在联邦目录中。',
+  key_not_valid: '发送方的签名密钥在报文时间点无效。',
+  clock_skew: '报文时间超出允许范围，请检查发送方服务器的时钟。',
+  replayed: '已收到过相同编号但内容不同的报文，本次已拒绝。',
+  not_for_this_node: '该报文的接收方是其他节点。',
+  recipient_unknown: '枢纽无法转发：接收方不是在用的联邦成员。',
+  partner_unreachable: '对方节点（或枢纽）没有响应，请稍后重试。',
+  answer_invalid: '对方返回的不是有效的签名应答。',
+  in_progress: '同一报文正在另一进程中处理，请稍后重试以获取结果。',
+  // 审计
+  audit_integrity_failed: '审计日志、检查点或证据包校验未通过，报告中列出了每一条不一致的记录或检查点。',
+  checkpoint_invalid: '检查点或见证签名格式错误、签名密钥未知或验证未通过。',
+  citizen_token_invalid: '查询凭证无效（格式错误、非本节点签发或与身份证号不符）。',
+  citizen_token_expired: '查询凭证已过期，请到服务窗口重新申请。',
+  // 数据质量
+  quality_sql_refused: '自定义 SQL 规则只能是一条针对 dataset 的只读 SELECT 语句，请按提示修改。',
+  quality_file_unreadable: '无法读取作为质量检查对象的 CSV 或 Parquet 文件（文件不存在、为二进制、格式或编码有误）。',
+  quality_below_floor: '该数据集最新发布的质量评分低于协议要求的最低分（或尚无评分），暂不能共享。',
+  quality_run_interrupted: '质量检查在完成前被中断，未保存任何结果，请重新检查。',
+  remediation_transition_invalid: '整改任务当前状态不允许执行此操作。',
+  // 限制与可用性
+  body_too_large: '提交的内容超过大小限制，请拆分后再提交。',
+  rate_limited: '请求过于频繁，请稍后再试。',
+  not_ready: '节点正在启动或无法连接数据库，请稍后再试。',
+  internal_error: '系统内部错误，请将日志中的请求编号提供给运维人员排查。',
+};
