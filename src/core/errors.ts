@@ -71,6 +71,7 @@ export const errorCodes = {
   // keys and storage
   key_secret_invalid: { kind: 'authentication', retryable: false, description: 'The key-encryption secret does not open the node\'s keys.' },
   database_unreachable: { kind: 'unavailable', retryable: true, description: 'The database cannot be reached.' },
+  port_in_use: { kind: 'unavailable', retryable: true, description: 'Another program already listens on the configured address and port; stop it or choose another port.' },
   database_too_new: { kind: 'conflict', retryable: false, description: 'The database was migrated by a newer Tongban; upgrade this node.' },
   migration_failed: { kind: 'internal', retryable: false, description: 'A schema migration failed and was rolled back.' },
   // federation: directory

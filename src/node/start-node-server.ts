@@ -1,4 +1,5 @@
 /** Opens a node and serves its HTTP API; what `tongban serve` and the demo run. */
+import { TongbanError } from '../core/errors.ts';
 import type { LoadedConfig } from '../config/load-config.ts';
 import type { Clock } from '../core/clock.ts';
 import { buildServer, type Server, type ServerOptions } from './http/build-server.ts';
@@ -56,7 +57,13 @@ export async function startNodeServer(loaded: LoadedConfig, options: StartNodeSe
       inFlight++;
       response.once('close', () => inFlight--);
     });
-    await app.listen({ host: node.config.http.host, port: node.config.http.port });
+    try {
+      await app.listen({ host: node.config.http.host, port: node.config.http.port });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+      const { host, port } = node.config.http;
+      throw new TongbanError('port_in_use', `Another program already listens on ${host}:${port}; stop it, or start this node on another port (--port, or --base-port for the demo).`, { host, port });
+    }
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : node.config.http.port;
     const host = node.config.http.host.includes(':') ? `[${node.config.http.host}]` : node.config.http.host;

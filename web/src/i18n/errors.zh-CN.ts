@@ -35,6 +35,7 @@ export const errorsZhCN: Record<string, string> = {
   already_exists: '该标识已被使用，请换一个名称或编号。',
   // 密钥与存储
   key_secret_invalid: '密钥加密口令无法解开本节点的密钥，请确认口令是否正确。',
+  port_in_use: '配置的地址和端口已被其他程序占用；请停止该程序，或改用其他端口（--port，演示环境用 --base-port）。',
   database_unreachable: '无法连接数据库，请稍后重试或联系运维人员检查数据库。',
   database_too_new: '数据库已被更高版本的通办升级，请先升级本节点程序。',
   migration_failed: '数据库结构升级失败，已全部回滚，请联系运维人员查看日志。',
