@@ -150,7 +150,11 @@ describe('console: agreements', { skip }, () => {
     await page.getByTestId('agreement-signatures').locator('tbody tr', { hasText: '520400' }).waitFor();
     await page.getByTestId('agreement-activate').click();
     await page.getByTestId('agreement-confirm').click();
-    await state.filter({ hasText: '生效中' }).waitFor();
+    // Activation notifies the partner before it answers, which takes a while on a loaded machine;
+    // a refusal shows its code, which the assertion then names.
+    const refusal = page.getByTestId('error-code');
+    await Promise.race([state.filter({ hasText: '生效中' }).waitFor({ timeout: 45_000 }), refusal.first().waitFor({ timeout: 45_000 })]);
+    if (await refusal.count()) assert.fail(`activation was refused: ${(await refusal.allTextContents()).join(', ')}`);
     // Suspending asks for a reason before anything is sent.
     await page.getByTestId('agreement-suspend').click();
     await page.getByTestId('agreement-confirm').click();
