@@ -12,6 +12,7 @@ import { Link, useSearchParams } from 'react-router';
 import { client, ok, type paths } from '../../api/client';
 import { useSession } from '../../auth/session';
 import { CopyableId } from '../../components/CopyableId';
+import { serverPagination } from '../../components/pagination';
 import { ErrorAlert, errorText } from '../../components/ErrorAlert';
 import { Time } from '../../components/Time';
 import { formatNumber } from '../../i18n/format';
@@ -140,14 +141,13 @@ function OwnDatasets() {
         columns={columns}
         dataSource={datasets.data?.datasets ?? []}
         scroll={{ x: 'max-content' }}
-        pagination={{
+        pagination={serverPagination({
           current: filters.page,
           pageSize: filters.pageSize,
           total: datasets.data?.total ?? 0,
-          showSizeChanger: true,
-          showTotal: (total) => t('catalog.total', { total: formatNumber(total) }),
+          label: (_count, total) => t('catalog.total', { total }),
           onChange: (page, pageSize) => setFilters({ ...filters, page, pageSize }),
-        }}
+        })}
         locale={{ emptyText: <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={t('catalog.ownEmpty')} /> }}
       />
     </>
@@ -176,14 +176,13 @@ function FederationDatasets() {
         dataSource={datasets.data?.datasets ?? []}
         scroll={{ x: 'max-content' }}
         expandable={{ expandedRowRender: (dataset) => <Typography.Paragraph style={{ margin: 0 }}>{dataset.abstract}</Typography.Paragraph> }}
-        pagination={{
+        pagination={serverPagination({
           current: filters.page,
           pageSize: filters.pageSize,
           total: datasets.data?.total ?? 0,
-          showSizeChanger: true,
-          showTotal: (total) => t('catalog.total', { total: formatNumber(total) }),
+          label: (_count, total) => t('catalog.total', { total }),
           onChange: (page, pageSize) => setFilters({ ...filters, page, pageSize }),
-        }}
+        })}
         locale={{ emptyText: <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={t('catalog.federationEmpty')} /> }}
       />
     </>

@@ -9,6 +9,7 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
 import { client, ok, type paths } from '../../api/client';
+import { serverPagination } from '../../components/pagination';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { Time } from '../../components/Time';
 import { formatNumber } from '../../i18n/format';
@@ -83,21 +84,18 @@ function OwnDatasets() {
           loading={datasets.isFetching && datasets.isPlaceholderData}
           scroll={{ x: 1150 }}
           locale={{ emptyText: <Empty description={query ? t('common.empty') : t('quality.emptyDatasets')} /> }}
-          pagination={{
-            current: page.current,
-            pageSize: page.pageSize,
+          pagination={serverPagination({
+            ...page,
             total: datasets.data.total,
-            showSizeChanger: true,
-            showTotal: (total) => t('quality.total', { count: total, total: formatNumber(total) }),
+            label: (count, total) => t('quality.total', { count, total }),
             onChange: (current, pageSize) => setPage({ current, pageSize }),
-          }}
+          })}
           columns={[
             {
               title: t('quality.dataset'),
               key: 'name',
               fixed: 'left',
               width: 210,
-              sorter: (a, b) => a.name.localeCompare(b.name, 'zh-CN'),
               render: (_, dataset) => (
                 <Space orientation="vertical" size={0}>
                   <Link to={`/quality/${dataset.provider}/${slugOf(dataset)}`} data-testid={`quality-open-${slugOf(dataset)}`}>{dataset.name}</Link>
@@ -112,7 +110,6 @@ function OwnDatasets() {
               key: 'rows',
               align: 'right',
               width: 90,
-              sorter: (a, b) => (a.data.rows ?? -1) - (b.data.rows ?? -1),
               render: (_, dataset) => formatNumber(dataset.data.rows),
             },
             { title: t('quality.overall'), key: 'overall', width: 140, render: (_, dataset) => <ScoreCell dataset={dataset} show="overall" /> },
@@ -182,21 +179,18 @@ function FederationScores() {
           loading={datasets.isFetching && datasets.isPlaceholderData}
           scroll={{ x: 1150 }}
           locale={{ emptyText: <Empty description={query ? t('common.empty') : t('quality.federationEmpty')} /> }}
-          pagination={{
-            current: page.current,
-            pageSize: page.pageSize,
+          pagination={serverPagination({
+            ...page,
             total: datasets.data.total,
-            showSizeChanger: true,
-            showTotal: (total) => t('quality.total', { count: total, total: formatNumber(total) }),
+            label: (count, total) => t('quality.total', { count, total }),
             onChange: (current, pageSize) => setPage({ current, pageSize }),
-          }}
+          })}
           columns={[
             {
               title: t('quality.dataset'),
               key: 'name',
               fixed: 'left',
               width: 210,
-              sorter: (a, b) => a.name.localeCompare(b.name, 'zh-CN'),
               render: (_, dataset) => (
                 <Space orientation="vertical" size={0}>
                   <Typography.Text strong>{dataset.name}</Typography.Text>
@@ -222,7 +216,6 @@ function FederationScores() {
               title: t('quality.overall'),
               key: 'overall',
               width: 140,
-              sorter: (a, b) => (a.quality?.overall ?? -1) - (b.quality?.overall ?? -1),
               render: (_, dataset) => (dataset.quality ? <ScoreBar score={dataset.quality.overall} /> : <Typography.Text type="secondary">{t('quality.notPublished')}</Typography.Text>),
             },
             ...dimensionKeys.map((dimension) => ({
