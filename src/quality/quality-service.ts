@@ -328,8 +328,17 @@ export function createQualityService(core: NodeCore, deps: QualityServiceDeps): 
       ]);
       await remediation.afterRun(trx, run.actor, run, request.openTasks === true);
     });
+    latestScores.delete(run.dataset);
     return run;
   }
+
+  /**
+   * The gateway asks for a dataset's latest score on every exchange under an agreement with a
+   * quality floor, so scores are remembered briefly. A run stored by this process replaces its
+   * dataset's entry at once; another process of the node sees a new run within the lifetime.
+   */
+  const latestScores = new Map<string, { readonly score: LatestScore | null; readonly until: number }>();
+  const latestScoreTtlMs = 2_000;
 
   const summaryColumns = ['id', 'dataset', 'dataset_version', 'status', 'rules_source', 'rule_count', 'row_count', 'overall', 'dimensions', 'actor', 'started_at', 'finished_at'] as const;
 
@@ -493,8 +502,14 @@ export function createQualityService(core: NodeCore, deps: QualityServiceDeps): 
     },
 
     async latestScore(dataset) {
+      const now = Date.now();
+      const cached = latestScores.get(dataset);
+      if (cached && cached.until > now) return cached.score;
       const row = await db.selectFrom('quality_runs').select(['id', 'overall', 'finished_at']).where('dataset', '=', dataset).orderBy('finished_at', 'desc').orderBy('id', 'desc').limit(1).executeTakeFirst();
-      return row ? { overall: row.overall === null ? null : Number(row.overall), runId: row.id, finishedAt: row.finished_at } : null;
+      const score = row ? { overall: row.overall === null ? null : Number(row.overall), runId: row.id, finishedAt: row.finished_at } : null;
+      if (latestScores.size >= 1_000) latestScores.clear();
+      latestScores.set(dataset, { score, until: now + latestScoreTtlMs });
+      return score;
     },
 
     async publishedScores() {
