@@ -12,7 +12,8 @@
  * Run: `npm run bench -- exchange` or `node --import tsx bench/exchange.ts`.
  * Environment: BENCH_CONNECTIONS (default 32; 64 timed out on 2 cores), BENCH_SECONDS (measured
  * seconds per scenario, default 10), BENCH_PEOPLE (default 10000), BENCH_CPU_PROF=<dir> to write a
- * V8 CPU profile of every node process into <dir>, with windows.json marking the measured slices.
+ * V8 CPU profile of every node process into <dir>, with windows.json marking the measured slices;
+ * BENCH_ONLY=<regular expression> to measure only the scenarios whose names match it, beside the baseline.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -38,6 +39,8 @@ const CPU_PROFILE_DIR = process.env.BENCH_CPU_PROF ? resolve(process.env.BENCH_C
 /** The whole run stops by itself after this long, whatever happens. */
 const WATCHDOG_MS = 180_000;
 const TARGET_RATIO = 0.25;
+/** BENCH_ONLY='^ours, bridge$': measure only the scenarios whose names match (and the baseline). */
+const ONLY = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : undefined;
 
 const HUB = { code: '100000', name: '国家枢纽', level: 'hub' } as const;
 const PROVIDER = { code: '520400', name: '贵州省安顺市', level: 'prefecture' } as const;
@@ -521,6 +524,7 @@ export async function run(): Promise<void> {
       { name: 'ours, radial', url: exchangeUrl(intl), bodies: requestBodies(intl, 'radial'), servers: nodeServers(intl, true), headers: caseworker(intl), federation: intl },
       { name: 'ours, sm suite, bridge', url: exchangeUrl(sm), bodies: requestBodies(sm, 'bridge'), servers: nodeServers(sm, false), headers: caseworker(sm), federation: sm },
     ];
+    if (ONLY) scenarios.splice(0, scenarios.length, ...scenarios.filter((scenario) => scenario.name === 'baseline' || ONLY.test(scenario.name)));
     for (const scenario of scenarios) await checkOnce(scenario.url, scenario.bodies[0]!, scenario.headers, scenario.name);
     // A B C D D C B A: load from outside this benchmark that comes and goes hits every scenario alike.
     const order = Array.from({ length: SLICES }, (_, round) => (round % 2 === 0 ? scenarios : [...scenarios].reverse())).flat();
