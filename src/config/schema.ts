@@ -96,6 +96,8 @@ export const configSchema = z.strictObject({
       requestTimeoutMs: z.coerce.number().int().min(100).max(120_000).default(10_000),
       /** Largest accepted envelope, in bytes. */
       maxEnvelopeBytes: z.coerce.number().int().min(1024).max(16 * 1024 * 1024).default(256 * 1024),
+      /** Most bridge messages to one partner sent under one batch signature when they queue up under load; 1 sends every message alone. */
+      batchMaxMessages: z.coerce.number().int().min(1).max(64).default(32),
       /** Delivery attempts before an outbox message is parked as failed. */
       outboxMaxAttempts: z.coerce.number().int().min(1).max(100).default(12),
     })

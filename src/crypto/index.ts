@@ -5,7 +5,7 @@
 export { cryptoSuite, suiteForJwsAlgorithm } from './suite.ts';
 export type { CryptoSuite, HashAlgorithm, JwsAlgorithm, RawKeyPair, SuiteName } from './suite.ts';
 export { canonicalBytes, canonicalJson } from './canonical-json.ts';
-export { decodeJwsPayload, formatKid, parseKid, signCanonicalJws, signJws, verifyJws } from './jws.ts';
+export { decodeCanonicalPayload, decodeJwsPayload, formatKid, parseKid, signCanonicalJws, signJws, verifyJws } from './jws.ts';
 export type { DecodedJwsPayload, FlattenedJws, JwsHeader, JwsKeyResolver, JwsSigner, JwsVerificationKey, ParsedKid, VerifiedJws } from './jws.ts';
 export { defaultKeyWrapParams, unwrapPrivateKey, wrapPrivateKey, wrappedKeyParams } from './key-wrap.ts';
 export type { KeyWrapParams } from './key-wrap.ts';

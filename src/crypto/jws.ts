@@ -122,6 +122,17 @@ export function decodeJwsPayload(jws: FlattenedJws): DecodedJwsPayload {
 }
 
 /**
+ * Decodes a base64url payload that must be RFC 8785 canonical UTF-8 JSON, as a JWS payload is:
+ * for members of a batch signature, whose bytes a Merkle proof (not a JWS of their own) covers.
+ */
+export function decodeCanonicalPayload(encoded: string, what: string): { readonly text: string; readonly value: unknown } {
+  if (typeof encoded !== 'string' || !isBase64Url(encoded)) throw new InputError(`${what} is not base64url`, { path: what });
+  const parsed = parseJson(Buffer.from(encoded, 'base64url'), what);
+  assertCanonical(parsed, what);
+  return parsed;
+}
+
+/**
  * Verifies a JWS and returns its payload. Throws TongbanError `key_unknown` when the resolver
  * does not know the kid, SignatureInvalidError when the signature or algorithm is wrong, and
  * InputError when the JWS or its payload is malformed or not canonical. `decoded`, from

@@ -15,6 +15,8 @@ import type { SentRequestFilter } from './store/outbound-store.ts';
 export interface ExchangeService extends BackgroundService {
   /** Provider side: handle an envelope received over HTTP. */
   receive(raw: unknown): Promise<InboundResult>;
+  /** Provider side: handle a batch of envelopes under one signature; one result per message. */
+  receiveBatch(raw: unknown): Promise<InboundResult>;
   /** Hub side: check and forward a radial envelope. */
   relay(raw: unknown): Promise<InboundResult>;
   /** Requester side: ask now and wait for the verified answer. */
@@ -48,6 +50,7 @@ export async function createExchangeService(
 
   return {
     receive: gateway.receive,
+    receiveBatch: gateway.receiveBatch,
     relay: relay.relay,
     request: requester.send,
     enqueue: outbox.enqueue,

@@ -18,14 +18,18 @@ import {
 import { newId } from '../core/ids.ts';
 import {
   canonicalJson,
+  decodeCanonicalPayload,
   decodeJwsPayload,
   fromBase64Url,
-  signJws,
+  signCanonicalJws,
+  suiteForJwsAlgorithm,
   verifyJws,
   type DecodedJwsPayload,
   type FlattenedJws,
+  type JwsVerificationKey,
   type VerifiedJws,
 } from '../crypto/index.ts';
+import { BoundedCache } from '../crypto/bounded-cache.ts';
 import type { DirectoryService } from '../directory/index.ts';
 import type { NodeCore } from '../node/node-core.ts';
 import { withoutTimestamp } from './domain/canonical-message.ts';
@@ -40,6 +44,7 @@ import {
   type QueryBody,
   type VerifyBody,
 } from './domain/message.ts';
+import { batchRoot, isBatchedJws, maxBatchMemberBytes, maxBatchMembers, memberOfBatch, parseBatchDocument, signBatch, type BatchDocument, type Evidence } from './domain/batch.ts';
 import { openBody, sealBody } from './sealing.ts';
 import { createGroupCommit } from './group-commit.ts';
 import type { InboundKey, InboundStore, StoredAnswer } from './store/inbound-store.ts';
@@ -125,11 +130,10 @@ export function peekKid(jws: FlattenedJws): string {
 }
 
 /**
- * Authenticates a signed document from a member: the member must be in the directory and active,
- * and the signature must verify with a key of that member valid at `at`. `decoded` is the payload
- * as `decodePayload` read it, so it is not parsed twice.
+ * The key a signed document from a member must verify with: the member must be in the directory
+ * and active, and the kid one of its keys valid at `at`.
  */
-export function verifyFromMember(directory: DirectoryService, jws: FlattenedJws, from: string, at: Date, decoded?: DecodedJwsPayload): VerifiedJws {
+function memberKey(directory: DirectoryService, jws: FlattenedJws, from: string, at: Date): JwsVerificationKey {
   directory.assertUsable();
   const member = directory.member(from);
   if (!member) throw new TongbanError('sender_unknown', `Node ${from} is not a member of the federation.`, { from });
@@ -142,14 +146,80 @@ export function verifyFromMember(directory: DirectoryService, jws: FlattenedJws,
   if (!key) {
     throw new TongbanError('key_not_valid', `The key ${kid} is not a valid key of ${from} at ${at.toISOString()}.`, { kid, at: at.toISOString() });
   }
+  return key;
+}
+
+function verifyWithKey(jws: FlattenedJws, key: JwsVerificationKey, from: string, decoded?: DecodedJwsPayload): VerifiedJws {
   try {
     return verifyJws(jws, () => key, decoded);
   } catch (error) {
     if (error instanceof TongbanError && error.code === 'key_unknown') {
-      throw new TongbanError('key_not_valid', `The key ${kid} is not known for ${from}.`, { kid });
+      throw new TongbanError('key_not_valid', `The key ${peekKid(jws)} is not known for ${from}.`, { kid: peekKid(jws) });
     }
     throw error;
   }
+}
+
+/**
+ * Authenticates a signed document from a member: the member must be in the directory and active,
+ * and the signature must verify with a key of that member valid at `at`. `decoded` is the payload
+ * as `decodePayload` read it, so it is not parsed twice.
+ */
+export function verifyFromMember(directory: DirectoryService, jws: FlattenedJws, from: string, at: Date, decoded?: DecodedJwsPayload): VerifiedJws {
+  return verifyWithKey(jws, memberKey(directory, jws, from, at), from, decoded);
+}
+
+/**
+ * Batch signatures this process has verified. The members of one batch arrive together and each
+ * would verify the same signature again; the directory checks (member active, key valid) still
+ * run for every member, only the signature arithmetic is remembered.
+ */
+const verifiedBatches = new BoundedCache<string, true>(512);
+
+/** A batch JWS from a member, verified (or found verified), and its document. */
+export function verifyBatchFromMember(directory: DirectoryService, batch: FlattenedJws, from: string): { document: BatchDocument; verified: VerifiedJws } {
+  const decoded = decodePayload(batch);
+  const document = parseBatchDocument(decoded.value);
+  if (document.from !== from) {
+    throw new SignatureInvalidError(`The batch is from ${document.from}, not from ${from}.`, { from, batchFrom: document.from });
+  }
+  const key = memberKey(directory, batch, from, new Date(document.ts));
+  const cacheKey = `${Buffer.from(key.publicKey).toString('base64url')}.${batch.protected}.${batch.payload}.${batch.signature}`;
+  if (verifiedBatches.get(cacheKey) === true) {
+    return { document, verified: { payload: document, payloadText: decoded.text, kid: peekKid(batch), header: { alg: key.suite.jwsAlgorithm, kid: peekKid(batch) } } };
+  }
+  const verified = verifyWithKey(batch, key, from, decoded);
+  verifiedBatches.set(cacheKey, true);
+  return { document, verified };
+}
+
+/** Checks that a value is evidence: a flattened JWS, or a member of a signed batch. */
+export function asEvidence(value: unknown): Evidence {
+  return isBatchedJws(value) ? value : asFlattenedJws(value);
+}
+
+/**
+ * Authenticates a signed document from a member, given as a JWS of its own or as a member of a
+ * signed batch. `at` reads from the (not yet trusted) payload the time its key must be valid at;
+ * a batch member's key must be valid when the batch was signed.
+ */
+export function verifyEvidenceFromMember(directory: DirectoryService, evidence: Evidence, from: string, at: (payload: unknown) => Date): VerifiedJws {
+  if (!isBatchedJws(evidence)) {
+    const decoded = decodePayload(evidence);
+    return verifyFromMember(directory, evidence, from, at(decoded.value), decoded);
+  }
+  const { document, verified } = verifyBatchFromMember(directory, evidence.batch, from);
+  const suite = suiteForJwsAlgorithm(verified.header.alg)!;
+  if (!memberOfBatch(suite, evidence, document)) {
+    throw new SignatureInvalidError(`The document is not member ${evidence.index} of the batch ${document.id} that ${from} signed.`, { kid: verified.kid, batch: document.id });
+  }
+  let payload: { readonly text: string; readonly value: unknown };
+  try {
+    payload = decodeCanonicalPayload(evidence.payload, 'payload');
+  } catch {
+    throw new InputError('The batch member payload is not canonical base64url JSON.', { path: '/payload' }, 'envelope_invalid');
+  }
+  return { payload: payload.value, payloadText: payload.text, kid: verified.kid, header: verified.header };
 }
 
 /**
@@ -243,6 +313,28 @@ export function createGateway(deps: GatewayDeps) {
     return waitForAnswer(message, hash, received);
   }
 
+  /** The checks every message gets once its signature (or its batch's) verified: time window and address. */
+  function checkTimeAndAddress(message: Message, received: Date): void {
+    const skewMs = Math.abs(received.getTime() - new Date(message.ts).getTime());
+    if (skewMs > config.exchange.clockSkewSeconds * 1000) {
+      throw new InputError(
+        `The message time ${message.ts} is ${Math.round(skewMs / 1000)} s away from ours; at most ${config.exchange.clockSkewSeconds} s is accepted.`,
+        { ts: message.ts, skewSeconds: Math.round(skewMs / 1000) },
+        'clock_skew',
+      );
+    }
+    if (message.to !== info.code) {
+      throw new InputError(`The message is addressed to ${message.to}, not to ${info.code}.`, { to: message.to }, 'not_for_this_node');
+    }
+  }
+
+  /** Refuses input that failed a check before the message could be trusted; internal errors propagate. */
+  function refuseUntrusted(error: unknown, facts: Record<string, unknown>): Promise<InboundResult> {
+    const refusal = toTongbanError(error);
+    if (refusal.kind === 'internal') throw error;
+    return refuse(refusal, facts);
+  }
+
   /** Handles one envelope as received over HTTP (directly, or relayed by the hub). */
   async function receive(raw: unknown): Promise<InboundResult> {
     const received = clock.now();
@@ -254,32 +346,108 @@ export function createGateway(deps: GatewayDeps) {
       message = parseMessage(decoded.value);
       const verified = verifyFromMember(directory, jws, message.from, new Date(message.ts), decoded);
       hash = requestHashOfCanonical(verified.payloadText, message);
-      const skewMs = Math.abs(received.getTime() - new Date(message.ts).getTime());
-      if (skewMs > config.exchange.clockSkewSeconds * 1000) {
-        throw new InputError(
-          `The message time ${message.ts} is ${Math.round(skewMs / 1000)} s away from ours; at most ${config.exchange.clockSkewSeconds} s is accepted.`,
-          { ts: message.ts, skewSeconds: Math.round(skewMs / 1000) },
-          'clock_skew',
-        );
-      }
-      if (message.to !== info.code) {
-        throw new InputError(`The message is addressed to ${message.to}, not to ${info.code}.`, { to: message.to }, 'not_for_this_node');
-      }
+      checkTimeAndAddress(message, received);
     } catch (error) {
-      const refusal = toTongbanError(error);
-      if (refusal.kind === 'internal') throw error;
-      const facts = typeof raw === 'object' && raw !== null ? safeFacts(raw) : {};
-      return refuse(refusal, facts);
+      return refuseUntrusted(error, typeof raw === 'object' && raw !== null ? safeFacts(raw) : {});
     }
+    return answerAlone(await handle(message, hash, received));
+  }
 
+  /**
+   * Handles a batch of envelopes from one member (POST /api/v1/exchange/batches): one signature
+   * covers them all (see domain/batch.ts), each message then goes through the same checks and
+   * decision as a single one, and the answers go back under one batch signature of this node.
+   * A batch that fails as a whole (shape, sender, signature, time, address) is refused as one;
+   * otherwise every message gets its own result, in order.
+   */
+  async function receiveBatch(raw: unknown): Promise<InboundResult> {
+    const received = clock.now();
+    let document: BatchDocument | undefined;
+    let payloads: readonly string[];
+    try {
+      if (typeof raw !== 'object' || raw === null || Array.isArray(raw) || Object.keys(raw).length !== 2) {
+        throw new InputError('A batch is { batch, payloads }: the batch JWS and the base64url messages it signs.', { path: '/' }, 'envelope_invalid');
+      }
+      const { batch: rawBatch, payloads: rawPayloads } = raw as { batch?: unknown; payloads?: unknown };
+      if (!Array.isArray(rawPayloads) || rawPayloads.length === 0 || rawPayloads.length > maxBatchMembers || !rawPayloads.every((item) => typeof item === 'string')) {
+        throw new InputError(`A batch carries 1 to ${maxBatchMembers} messages as base64url strings.`, { path: '/payloads' }, 'envelope_invalid');
+      }
+      payloads = rawPayloads as string[];
+      const batch = asFlattenedJws(rawBatch);
+      const peeked = parseBatchDocument(decodePayload(batch).value);
+      const verified = verifyBatchFromMember(directory, batch, peeked.from);
+      document = verified.document;
+      if (document.size !== payloads.length) {
+        throw new SignatureInvalidError(`The batch signature covers ${document.size} messages, but ${payloads.length} came.`, { batch: document.id });
+      }
+      const suite = suiteForJwsAlgorithm(verified.verified.header.alg)!;
+      if (batchRoot(suite, payloads.map((payload) => Buffer.from(payload, 'base64url'))) !== document.root) {
+        throw new SignatureInvalidError('The messages are not the ones the batch signature covers.', { batch: document.id });
+      }
+      checkTimeAndAddress({ ts: document.ts, to: document.to } as Message, received);
+    } catch (error) {
+      return refuseUntrusted(error, document ? { batch: document.id, from: document.from } : {});
+    }
+    const sender = document.from;
+    const handled = await Promise.all(
+      payloads.map(async (encoded): Promise<Handled> => {
+        let message: Message;
+        let hash: string;
+        try {
+          const limit = Math.min(config.exchange.maxEnvelopeBytes, maxBatchMemberBytes);
+          if (encoded.length > Math.ceil((limit * 4) / 3)) {
+            throw new InputError(`A message in a batch may be at most ${limit} bytes; send larger ones alone.`, { path: '/payloads' }, 'envelope_invalid');
+          }
+          const payload = decodeCanonicalPayload(encoded, 'payload');
+          message = parseMessage(payload.value);
+          if (message.from !== sender) {
+            throw new SignatureInvalidError(`The message claims to be from ${message.from} but its batch is signed by ${sender}.`, { from: message.from, batchFrom: sender });
+          }
+          hash = requestHashOfCanonical(payload.text, message);
+          checkTimeAndAddress(message, received);
+        } catch (error) {
+          return { kind: 'done', result: await refuseUntrusted(error, { ...messageFacts(encoded), batch: document.id, from: sender }) };
+        }
+        return handle(message, hash, received);
+      }),
+    );
+    const pending = handled.filter((item): item is Handled & { kind: 'answer' } => item.kind === 'answer');
+    const finished = new Map<Handled, InboundResult>();
+    if (pending.length > 0) {
+      const signer = await core.keyring.signer();
+      const texts = pending.map((item) => canonicalJson(item.answer));
+      const evidence: Evidence[] =
+        pending.length === 1 ? [signCanonicalJws(texts[0]!, signer)] : signBatch(texts, signer, { id: newId(), from: info.code, to: sender, ts: clock.now().toISOString() });
+      const results = await Promise.all(pending.map((item, index) => item.finish(evidence[index]!)));
+      pending.forEach((item, index) => finished.set(item, results[index]!));
+    }
+    return { status: 200, body: { results: handled.map((item) => (item.kind === 'done' ? item.result : finished.get(item)!)) } };
+  }
+
+  /** Answers one message under a signature of its own. */
+  async function answerAlone(handled: Handled): Promise<InboundResult> {
+    if (handled.kind === 'done') return handled.result;
+    return handled.finish(signCanonicalJws(canonicalJson(handled.answer), await core.keyring.signer()));
+  }
+
+  /** A trusted message: its stored answer if it has one, else the decision and the answer to sign. */
+  async function handle(message: Message, hash: string, received: Date): Promise<Handled> {
     const claim = await inbound.lookup({ id: message.id, from: message.from, requestHash: hash }, received);
-    if (claim.kind === 'answered') return { status: claim.status, body: claim.body };
-    if (claim.kind === 'processing') return waitForAnswer(message, hash, received);
-    if (claim.kind === 'replayed') return refuseReplay(message, hash);
-    return decideAndAnswer(message, hash, received);
+    if (claim.kind === 'answered') return { kind: 'done', result: { status: claim.status, body: claim.body } };
+    if (claim.kind === 'processing') return { kind: 'done', result: await waitForAnswer(message, hash, received) };
+    if (claim.kind === 'replayed') return { kind: 'done', result: await refuseReplay(message, hash) };
+    return decide(message, hash, received);
   }
 
   async function decideAndAnswer(message: Message, hash: string, received: Date): Promise<InboundResult> {
+    return answerAlone(await decide(message, hash, received));
+  }
+
+  /**
+   * Decides a new message and shapes its answer. A refusal is stored at once; an answer waits to
+   * be signed (alone, or with the others of its batch) and is stored by `finish`.
+   */
+  async function decide(message: Message, hash: string, received: Date): Promise<Handled> {
     const agreement = parseAgreementRef(message.agreement);
     let body: QueryBody | VerifyBody;
     let decision: PolicyDecision;
@@ -324,12 +492,15 @@ export function createGateway(deps: GatewayDeps) {
       const refusal = toTongbanError(caught);
       if (refusal.kind === 'internal') throw caught;
       const result: InboundResult = { status: refusal.httpStatus, body: { ...refusal.toBody(), details: { ...refusal.details, retryable: refusal.retryable } } };
-      return store(message, hash, received, result, clock.now(), {
-        type: 'exchange.refused',
-        actor: `node:${message.from}`,
-        outcome: 'denied',
-        details: { id: message.id, from: message.from, op: message.op, agreement: message.agreement, code: refusal.code, requestHash: hash },
-      });
+      return {
+        kind: 'done',
+        result: await store(message, hash, received, result, clock.now(), {
+          type: 'exchange.refused',
+          actor: `node:${message.from}`,
+          outcome: 'denied',
+          details: { id: message.id, from: message.from, op: message.op, agreement: message.agreement, code: refusal.code, requestHash: hash },
+        }),
+      };
     }
     const decided = clock.now();
 
@@ -349,43 +520,49 @@ export function createGateway(deps: GatewayDeps) {
       },
       ...(answerBody ? { body: answerBody } : {}),
     };
-    const signed = signJws(answer, await core.keyring.signer());
-    const answered = clock.now();
-    const result: InboundResult = decision.allow ? { status: 200, body: { answer: signed } } : denial(decision, signed);
-
     const subjectKey = await core.keyring.subjectKey();
-    return store(message, hash, received, result, answered, {
-      type: decision.allow ? 'exchange.answered' : 'exchange.denied',
-      actor: `node:${message.from}`,
-      outcome: decision.allow ? 'success' : 'denied',
-      subjectHash: subjectHashOf(subjectKey, body.key),
-      details: {
-        id: message.id,
-        answerId: answer.id,
-        from: message.from,
-        to: message.to,
-        via: message.via ?? null,
-        op: message.op,
-        agreement: message.agreement,
-        item: message.item,
-        purpose: message.purpose,
-        case: message.case ?? null,
-        operator: message.operator,
-        dataset: body.dataset,
-        fields: decision.allow ? decision.fields : [],
-        records,
-        clause: decision.clause,
-        code: decision.code ?? null,
-        requestHash: hash,
-        timings: { received: received.toISOString(), decided: decided.toISOString(), answered: answered.toISOString() },
-      },
-    });
+    const finish = (signed: Evidence): Promise<InboundResult> => {
+      const answered = clock.now();
+      const result: InboundResult = decision.allow ? { status: 200, body: { answer: signed } } : denial(decision, signed);
+      return store(message, hash, received, result, answered, {
+        type: decision.allow ? 'exchange.answered' : 'exchange.denied',
+        actor: `node:${message.from}`,
+        outcome: decision.allow ? 'success' : 'denied',
+        subjectHash: subjectHashOf(subjectKey, body.key),
+        details: {
+          id: message.id,
+          answerId: answer.id,
+          from: message.from,
+          to: message.to,
+          via: message.via ?? null,
+          op: message.op,
+          agreement: message.agreement,
+          item: message.item,
+          purpose: message.purpose,
+          case: message.case ?? null,
+          operator: message.operator,
+          dataset: body.dataset,
+          fields: decision.allow ? decision.fields : [],
+          records,
+          clause: decision.clause,
+          code: decision.code ?? null,
+          requestHash: hash,
+          timings: { received: received.toISOString(), decided: decided.toISOString(), answered: answered.toISOString() },
+        },
+      });
+    };
+    return { kind: 'answer', answer, finish };
   }
 
-  return { receive, idle: answers.idle };
+  return { receive, receiveBatch, idle: answers.idle };
 }
 
-function denial(decision: PolicyDecision, signed: FlattenedJws): InboundResult {
+/** Where a trusted message stands: answered already (or refused), or decided with an answer to sign and store. */
+type Handled =
+  | { readonly kind: 'done'; readonly result: InboundResult }
+  | { readonly kind: 'answer'; readonly answer: Answer; readonly finish: (signed: Evidence) => Promise<InboundResult> };
+
+function denial(decision: PolicyDecision, signed: Evidence): InboundResult {
   const code: ErrorCode = decision.code ?? 'forbidden';
   const refusal = new TongbanError(code, decision.reason);
   return {
@@ -406,15 +583,27 @@ function denial(decision: PolicyDecision, signed: FlattenedJws): InboundResult {
 /** Facts about an untrusted envelope that are safe to log: ids and codes, never the body. */
 function safeFacts(raw: object): Record<string, unknown> {
   try {
-    const payload = peekPayload(asFlattenedJws(raw));
-    if (typeof payload !== 'object' || payload === null) return {};
-    const { id, from, to, op, agreement } = payload as Record<string, unknown>;
-    const facts: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries({ id, from, to, op, agreement })) {
-      if (typeof value === 'string' && value.length <= 100) facts[key] = value;
-    }
-    return facts;
+    return factsOf(peekPayload(asFlattenedJws(raw)));
   } catch {
     return {};
   }
+}
+
+/** `safeFacts` for a message of a batch, given as its base64url payload. */
+function messageFacts(encoded: string): Record<string, unknown> {
+  try {
+    return factsOf(JSON.parse(Buffer.from(encoded, 'base64url').toString('utf8')) as unknown);
+  } catch {
+    return {};
+  }
+}
+
+function factsOf(payload: unknown): Record<string, unknown> {
+  if (typeof payload !== 'object' || payload === null) return {};
+  const { id, from, to, op, agreement } = payload as Record<string, unknown>;
+  const facts: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries({ id, from, to, op, agreement })) {
+    if (typeof value === 'string' && value.length <= 100) facts[key] = value;
+  }
+  return facts;
 }

@@ -5,12 +5,13 @@
 import type { EventInput } from '../audit/domain/event.ts';
 import { errorCodes, TongbanError, toTongbanError, type ErrorCode } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
-import { canonicalJson, signCanonicalJws, type FlattenedJws } from '../crypto/index.ts';
+import { canonicalJson, signCanonicalJws } from '../crypto/index.ts';
 import type { DirectoryService } from '../directory/index.ts';
 import type { NodeCore } from '../node/node-core.ts';
 import { isSealed, type Answer, type Message, type QueryBody, type VerifyBody } from './domain/message.ts';
 import { withTimestamp } from './domain/canonical-message.ts';
-import { asFlattenedJws, decodePayload, requestHashOfTimeless, subjectHashOf, verifyFromMember } from './gateway.ts';
+import { maxBatchMemberBytes, signBatch, type Evidence } from './domain/batch.ts';
+import { asEvidence, requestHashOfTimeless, subjectHashOf, verifyEvidenceFromMember } from './gateway.ts';
 import { createGroupCommit } from './group-commit.ts';
 import { postJsonOf } from './keep-alive-fetch.ts';
 import { openBody, sealBody } from './sealing.ts';
@@ -39,8 +40,8 @@ export interface ExchangeOutcome {
   readonly id: string;
   readonly route: Route;
   readonly answer: Answer & { readonly body?: { readonly records: readonly Record<string, unknown>[] } | { readonly result: boolean } };
-  /** The provider's signed answer, kept as evidence. */
-  readonly evidence: FlattenedJws;
+  /** The provider's signed answer, kept as evidence: a JWS of its own, or a member of a batch it signed. */
+  readonly evidence: Evidence;
   readonly timings: { readonly sent: string; readonly answered: string };
 }
 
@@ -49,6 +50,8 @@ export interface PreparedMessage {
   readonly message: Omit<Message, 'ts'>;
   readonly route: Route;
   readonly url: string;
+  /** Bridge only: the partner's endpoint for batches of messages under one signature. */
+  readonly batchUrl?: string;
   /** The canonical JSON of `message` (no `ts`), when prepare() made it; the outbox does without. */
   readonly timelessText?: string;
 }
@@ -93,6 +96,7 @@ export function createRequester(core: NodeCore, directory: DirectoryService) {
     const route = request.route ?? 'bridge';
     const id = newId();
     let url = `${partner.endpoint}/api/v1/exchange/messages`;
+    let batchUrl: string | undefined = `${partner.endpoint}/api/v1/exchange/batches`;
     let via: string | undefined;
     let body: Message['body'] = request.body;
     if (route === 'radial') {
@@ -100,6 +104,7 @@ export function createRequester(core: NodeCore, directory: DirectoryService) {
       if (!hub) throw new TongbanError('directory_unavailable', 'No hub is known, so a radial request cannot be relayed.');
       via = hub.code;
       url = `${hub.endpoint}/api/v1/exchange/relay`;
+      batchUrl = undefined;
       body = sealBody(directory, request.to, request.body, id, 'request');
     }
     const message: Omit<Message, 'ts'> = {
@@ -115,7 +120,7 @@ export function createRequester(core: NodeCore, directory: DirectoryService) {
       operator: request.operator,
       body,
     };
-    return { message, route, url, timelessText: canonicalJson(message) };
+    return { message, route, url, ...(batchUrl ? { batchUrl } : {}), timelessText: canonicalJson(message) };
   }
 
   /** One attempt: signs with a fresh time, posts, and verifies what comes back. */
@@ -137,22 +142,125 @@ export function createRequester(core: NodeCore, directory: DirectoryService) {
     } catch {
       throw new TongbanError('answer_invalid', `Node ${message.to} answered HTTP ${response.status} without JSON.`, { status: response.status });
     }
+    return outcomeOf(prepared, message, sent, response.status, payload);
+  }
+
+  /** The outcome of one message from its HTTP status and body: the verified answer, or the refusal thrown. */
+  async function outcomeOf(prepared: PreparedMessage, message: Message, sent: Date, status: number, payload: unknown): Promise<ExchangeOutcome> {
     const answered = clock.now();
-    if (response.status === 200) {
-      const evidence = asFlattenedJws((payload as { answer?: unknown }).answer);
+    if (status === 200) {
+      const evidence = asEvidence((payload as { answer?: unknown } | null)?.answer);
       const answer = await checkAnswer(evidence, message);
       return { id: message.id, route: prepared.route, answer, evidence, timings: { sent: sent.toISOString(), answered: answered.toISOString() } };
     }
-    throw await refusalFrom(payload, response.status, message);
+    throw await refusalFrom(payload, status, message);
+  }
+
+  /**
+   * One attempt for several messages to the same partner: one batch signature over all of them
+   * (domain/batch.ts), one HTTP request, one result per message. A partner without the batch
+   * endpoint (an older version) gets them one by one.
+   */
+  async function attemptBatch(batch: readonly PreparedMessage[]): Promise<PromiseSettledResult<ExchangeOutcome>[]> {
+    const sent = clock.now();
+    const messages = batch.map((prepared) => ({ ...prepared.message, ts: sent.toISOString() }) as Message);
+    const texts = batch.map((prepared, index) => withTimestamp(prepared.timelessText!, messages[index]!));
+    const to = messages[0]!.to;
+    const members = signBatch(texts, await core.keyring.signer(), { id: newId(), from: info.code, to, ts: sent.toISOString() });
+    const everyone = (error: unknown) => batch.map((): PromiseSettledResult<ExchangeOutcome> => ({ status: 'rejected', reason: error }));
+    let response: { readonly status: number; readonly text: string };
+    try {
+      response = await postJson(batch[0]!.batchUrl!, JSON.stringify({ batch: members[0]!.batch, payloads: members.map((member) => member.payload) }), config.exchange.requestTimeoutMs);
+    } catch (error) {
+      return everyone(new TongbanError('partner_unreachable', `Node ${to} did not answer: ${(error as Error).message}.`, { to, url: batch[0]!.batchUrl }));
+    }
+    let payload: unknown;
+    try {
+      payload = JSON.parse(response.text);
+    } catch {
+      return everyone(new TongbanError('answer_invalid', `Node ${to} answered HTTP ${response.status} without JSON.`, { status: response.status }));
+    }
+    if (response.status === 404 && (payload as { code?: unknown } | null)?.code === 'route_not_found') {
+      return Promise.allSettled(batch.map((prepared) => attempt(prepared)));
+    }
+    const results = (payload as { results?: unknown } | null)?.results;
+    if (response.status === 200 && (!Array.isArray(results) || results.length !== batch.length)) {
+      return everyone(new TongbanError('answer_invalid', `Node ${to} did not answer each of the ${batch.length} messages of the batch.`, { to }));
+    }
+    return Promise.allSettled(
+      messages.map(async (message, index) => {
+        if (response.status !== 200) throw await refusalFrom(payload, response.status, message);
+        const result = (results as unknown[])[index] as { status?: unknown; body?: unknown } | null;
+        if (typeof result !== 'object' || result === null || typeof result.status !== 'number') {
+          throw new TongbanError('answer_invalid', `Node ${to} answered message ${message.id} without a status.`, { to, id: message.id });
+        }
+        return outcomeOf(batch[index]!, message, sent, result.status, result.body);
+      }),
+    );
+  }
+
+  /** Messages waiting for a partner, and how many requests to it are on the wire. */
+  interface Lane {
+    readonly queue: { readonly prepared: PreparedMessage; readonly resolve: (outcome: ExchangeOutcome) => void; readonly reject: (error: unknown) => void }[];
+    inFlight: number;
+  }
+  const lanes = new Map<string, Lane>();
+  /**
+   * When nothing is on the wire to a partner, a message goes at once (alone, under its own
+   * signature); messages that come meanwhile wait and go together in the next request, under one
+   * batch signature (the same idea as group commit). A second request may join the first once
+   * `secondFlightAfter` messages wait, so the partner is not left idle while a batch is answered.
+   */
+  const maxInFlight = 2;
+  const secondFlightAfter = 4;
+
+  /** Sends a prepared bridge message with whatever else is waiting for the same partner. */
+  function submit(prepared: PreparedMessage): Promise<ExchangeOutcome> {
+    return new Promise((resolve, reject) => {
+      const key = `${prepared.message.to} ${prepared.batchUrl}`;
+      let lane = lanes.get(key);
+      if (!lane) lanes.set(key, (lane = { queue: [], inFlight: 0 }));
+      lane.queue.push({ prepared, resolve, reject });
+      pump(key, lane);
+    });
+  }
+
+  function pump(key: string, lane: Lane): void {
+    while (lane.queue.length > 0 && (lane.inFlight === 0 || (lane.inFlight < maxInFlight && lane.queue.length >= secondFlightAfter))) {
+      const waiting = lane.queue.splice(0, config.exchange.batchMaxMessages);
+      lane.inFlight += 1;
+      const flight =
+        waiting.length === 1
+          ? attempt(waiting[0]!.prepared).then((outcome): PromiseSettledResult<ExchangeOutcome>[] => [{ status: 'fulfilled', value: outcome }])
+          : attemptBatch(waiting.map((item) => item.prepared));
+      void flight
+        .then(
+          (settled) => settled.forEach((result, index) => (result.status === 'fulfilled' ? waiting[index]!.resolve(result.value) : waiting[index]!.reject(result.reason))),
+          (error: unknown) => waiting.forEach((item) => item.reject(error)),
+        )
+        .finally(() => {
+          lane.inFlight -= 1;
+          if (lane.inFlight === 0 && lane.queue.length === 0) lanes.delete(key);
+          else pump(key, lane);
+        });
+    }
+  }
+
+  /** Bridge messages of ordinary size share batches; the rest (radial, large, batching off) go alone. */
+  function deliver(prepared: PreparedMessage): Promise<ExchangeOutcome> {
+    const batchable =
+      prepared.batchUrl !== undefined &&
+      prepared.timelessText !== undefined &&
+      config.exchange.batchMaxMessages > 1 &&
+      prepared.timelessText.length <= maxBatchMemberBytes / 2;
+    return batchable ? submit(prepared) : attempt(prepared);
   }
 
   /** Verifies the signed answer and opens a sealed body. */
-  async function checkAnswer(evidence: FlattenedJws, message: Message): Promise<ExchangeOutcome['answer']> {
-    const decoded = decodePayload(evidence);
-    const answer = decoded.value as Answer;
+  async function checkAnswer(evidence: Evidence, message: Message): Promise<ExchangeOutcome['answer']> {
+    let answer: Answer;
     try {
-      if (typeof answer !== 'object' || answer === null || answer.type !== 'tongban.answer') throw new Error('not an answer');
-      verifyFromMember(directory, evidence, message.to, new Date(answer.ts), decoded);
+      answer = asAnswer(verifyEvidenceFromMember(directory, evidence, message.to, (payload) => new Date(asAnswer(payload).ts)).payload);
     } catch (error) {
       throw new TongbanError('answer_invalid', `The answer from ${message.to} does not verify: ${(error as Error).message}`, { to: message.to });
     }
@@ -173,7 +281,7 @@ export function createRequester(core: NodeCore, directory: DirectoryService) {
     const details: Record<string, unknown> = { ...(body.details ?? {}), partner: message.to, httpStatus: status };
     if (body.details?.answer !== undefined) {
       try {
-        const answer = await checkAnswer(asFlattenedJws(body.details.answer), message);
+        const answer = await checkAnswer(asEvidence(body.details.answer), message);
         details.clause = answer.decision.clause;
         details.agreement = answer.decision.agreement;
       } catch (error) {
@@ -222,7 +330,7 @@ export function createRequester(core: NodeCore, directory: DirectoryService) {
       finished_at: clock.now().toISOString(),
     });
     try {
-      const outcome = await attempt(prepared);
+      const outcome = await deliver(prepared);
       // The decision is listed; the records are not kept (the caller has them, and they name a person).
       const { body: _records, ...decided } = outcome.answer;
       await sentLog.submit({
@@ -257,3 +365,8 @@ export function createRequester(core: NodeCore, directory: DirectoryService) {
 }
 
 export type Requester = ReturnType<typeof createRequester>;
+
+function asAnswer(value: unknown): Answer {
+  if (typeof value !== 'object' || value === null || (value as Answer).type !== 'tongban.answer') throw new Error('not an answer');
+  return value as Answer;
+}

@@ -88,13 +88,21 @@ describe('tongban serve shuts down gracefully', () => {
     bridge = await setUpBridge(providerAdmin, requesterAdmin, { people: 5 });
     // The requester now runs as `tongban serve` in its own process, on the same data directory.
     await requester.running.close();
-    // The provider holds every envelope for a while (its HTTP route looks `receive` up per request).
-    const exchange = provider.running.node.exchange as { receive: typeof provider.running.node.exchange.receive };
-    const receive = exchange.receive;
+    // The provider holds every envelope for a while (its HTTP routes look `receive` and
+    // `receiveBatch` up per request); a batch counts as the messages it carries.
+    type Exchange = Pick<typeof provider.running.node.exchange, 'receive' | 'receiveBatch'>;
+    const exchange = provider.running.node.exchange as Exchange;
+    const { receive, receiveBatch } = exchange;
     exchange.receive = async (raw) => {
       held++;
       await new Promise((resolve) => setTimeout(resolve, providerDelayMs));
       return receive(raw);
+    };
+    exchange.receiveBatch = async (raw) => {
+      const payloads = (raw as { payloads?: unknown }).payloads;
+      held += Array.isArray(payloads) ? payloads.length : 1;
+      await new Promise((resolve) => setTimeout(resolve, providerDelayMs));
+      return receiveBatch(raw);
     };
   });
 
@@ -128,7 +136,8 @@ describe('tongban serve shuts down gracefully', () => {
     const queued = await ask(4, { async: true });
     assert.equal(queued.status, 202, JSON.stringify(queued.body));
     const running = [ask(0), ask(1), ask(2)];
-    // Three exchanges and the outbox delivery are all waiting on the provider.
+    // Three exchanges and the outbox delivery are all under way: the first exchange and the outbox
+    // delivery went at once, the two that came while the first was on the wire follow as a batch.
     await until(() => held >= 4, 'four envelopes at the provider');
 
     served.child.kill('SIGTERM');

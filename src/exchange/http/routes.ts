@@ -6,11 +6,22 @@ import type { Server } from '../../node/http/build-server.ts';
 import { errorResponses, IdParams } from '../../node/http/schemas.ts';
 import type { NodeContext } from '../../node/open-node.ts';
 import type { OutboundRequest } from '../outbox.ts';
+import { maxBatchBodyBytes } from '../domain/batch.ts';
 import type { ExchangeOutcome, ExchangeRequest } from '../requester.ts';
 
 const Jws = Type.Object(
   { payload: Type.String(), protected: Type.String(), signature: Type.String() },
   { $id: 'FlattenedJws', description: 'A flattened JWS (RFC 7515 §7.2.2) over RFC 8785 canonical JSON.' },
+);
+
+const BatchedJws = Type.Object(
+  {
+    payload: Type.String({ description: 'the member: RFC 8785 canonical JSON, base64url' }),
+    batch: Type.Ref('FlattenedJws'),
+    index: Type.Integer({ minimum: 0 }),
+    proof: Type.Array(Type.String(), { description: 'RFC 9162 inclusion proof of the member in the batch tree, base64url hashes' }),
+  },
+  { $id: 'BatchedJws', description: 'A member of a signed batch: the batch JWS signs a Merkle root over its members, and the proof places this member under it.' },
 );
 
 const NodeCode = Type.String({ pattern: '^(\\d{6}|[A-Za-z0-9]{2,32})$' });
@@ -63,7 +74,7 @@ const OutcomeSchema = Type.Object({
   decision: Type.Object({ agreement: Type.String(), clause: Type.String(), code: Type.Optional(Type.String()), reason: Type.String() }),
   records: Type.Optional(Type.Array(Type.Record(Type.String(), Type.Unknown()))),
   result: Type.Optional(Type.Boolean()),
-  evidence: Type.Ref('FlattenedJws'),
+  evidence: Type.Union([Type.Ref('FlattenedJws'), Type.Ref('BatchedJws')], { description: "the provider's signed answer: a JWS of its own, or a member of a batch it signed" }),
   timings: Type.Object({ sent: Type.String(), answered: Type.String() }),
 });
 
@@ -96,6 +107,7 @@ export function presentOutcome(outcome: ExchangeOutcome) {
 
 export async function registerExchangeRoutes(app: Server, node: NodeContext): Promise<void> {
   app.addSchema(Jws);
+  app.addSchema(BatchedJws);
   const envelopeLimit = node.config.exchange.maxEnvelopeBytes;
 
   app.post(
@@ -107,11 +119,36 @@ export async function registerExchangeRoutes(app: Server, node: NodeContext): Pr
         tags: ['exchange'],
         summary: 'Receive a signed envelope from a member (authenticated by its signature, not a token)',
         body: Type.Unknown({ description: 'A flattened JWS whose payload is the exchange message.' }),
-        response: { 200: Type.Object({ answer: Type.Ref('FlattenedJws') }), ...errorResponses(400, 401, 403, 404, 409, 413, 503) },
+        response: { 200: Type.Object({ answer: Type.Union([Type.Ref('FlattenedJws'), Type.Ref('BatchedJws')]) }), ...errorResponses(400, 401, 403, 404, 409, 413, 503) },
       },
     },
     async (request, reply) => {
       const result = await node.exchange.receive(request.body);
+      return reply.status(result.status as 200).send(result.body as never);
+    },
+  );
+
+  app.post(
+    '/api/v1/exchange/batches',
+    {
+      bodyLimit: maxBatchBodyBytes,
+      config: { access: { auth: 'public' } },
+      schema: {
+        tags: ['exchange'],
+        summary: 'Receive a batch of signed messages from a member: one batch signature covers them all; one result per message, in order',
+        body: Type.Unknown({ description: '{ batch, payloads }: the batch JWS (its payload names the Merkle root over the messages) and the base64url canonical messages.' }),
+        response: {
+          200: Type.Object({
+            results: Type.Array(
+              Type.Object({ status: Type.Integer(), body: Type.Unknown({ description: 'what POST /api/v1/exchange/messages would answer for this message alone' }) }),
+            ),
+          }),
+          ...errorResponses(400, 401, 403, 404, 409, 413, 503),
+        },
+      },
+    },
+    async (request, reply) => {
+      const result = await node.exchange.receiveBatch(request.body);
       return reply.status(result.status as 200).send(result.body as never);
     },
   );
@@ -125,7 +162,7 @@ export async function registerExchangeRoutes(app: Server, node: NodeContext): Pr
         tags: ['exchange'],
         summary: 'Hub only: check and forward a radial envelope whose body is sealed for the recipient',
         body: Type.Unknown({ description: 'A flattened JWS whose payload is the exchange message, with `via` = the hub.' }),
-        response: { 200: Type.Object({ answer: Type.Ref('FlattenedJws') }), ...errorResponses(400, 401, 403, 404, 409, 413, 503) },
+        response: { 200: Type.Object({ answer: Type.Union([Type.Ref('FlattenedJws'), Type.Ref('BatchedJws')]) }), ...errorResponses(400, 401, 403, 404, 409, 413, 503) },
       },
     },
     async (request, reply) => {

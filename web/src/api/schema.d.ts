@@ -4324,7 +4324,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            datasets: components["schemas"]["def-9"][];
+                            datasets: components["schemas"]["def-10"][];
                             limit: number;
                             offset: number;
                             total: number;
@@ -4389,7 +4389,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-9"];
+                        "application/json": components["schemas"]["def-10"];
                     };
                 };
                 /** @description The one error shape of every Tongban API. */
@@ -4495,7 +4495,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-9"];
+                        "application/json": components["schemas"]["def-10"];
                     };
                 };
                 /** @description The one error shape of every Tongban API. */
@@ -4559,7 +4559,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-9"];
+                        "application/json": components["schemas"]["def-10"];
                     };
                 };
                 /** @description The one error shape of every Tongban API. */
@@ -4686,7 +4686,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["def-9"];
+                        "application/json": components["schemas"]["def-10"];
                     };
                 };
                 /** @description The one error shape of every Tongban API. */
@@ -7551,6 +7551,172 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/exchange/batches": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Receive a batch of signed messages from a member: one batch signature covers them all; one result per message, in order */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            /** @description { batch, payloads }: the batch JWS (its payload names the Merkle root over the messages) and the base64url canonical messages. */
+            requestBody: {
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            results: {
+                                /** @description what POST /api/v1/exchange/messages would answer for this message alone */
+                                body: unknown;
+                                status: number;
+                            }[];
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/exchange/messages": {
         parameters: {
             query?: never;
@@ -7582,7 +7748,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            answer: components["schemas"]["def-8"];
+                            answer: components["schemas"]["def-8"] | components["schemas"]["def-9"];
                         };
                     };
                 };
@@ -7744,7 +7910,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            answer: components["schemas"]["def-8"];
+                            answer: components["schemas"]["def-8"] | components["schemas"]["def-9"];
                         };
                     };
                 };
@@ -8038,7 +8204,8 @@ export interface paths {
                                 code?: string;
                                 reason: string;
                             };
-                            evidence: components["schemas"]["def-8"];
+                            /** @description the provider's signed answer: a JWS of its own, or a member of a batch it signed */
+                            evidence: components["schemas"]["def-8"] | components["schemas"]["def-9"];
                             id: string;
                             records?: {
                                 [key: string]: unknown;
@@ -10536,8 +10703,20 @@ export interface components {
             protected: string;
             signature: string;
         };
-        /** CatalogDataset */
+        /**
+         * BatchedJws
+         * @description A member of a signed batch: the batch JWS signs a Merkle root over its members, and the proof places this member under it.
+         */
         "def-9": {
+            batch: components["schemas"]["def-8"];
+            index: number;
+            /** @description the member: RFC 8785 canonical JSON, base64url */
+            payload: string;
+            /** @description RFC 9162 inclusion proof of the member in the batch tree, base64url hashes */
+            proof: string[];
+        };
+        /** CatalogDataset */
+        "def-10": {
             abstract: string;
             backing: "managed" | "linked";
             /** @description catalogue code: classification (类/项/目) and sequence, digits and dashes */

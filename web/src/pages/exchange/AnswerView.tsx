@@ -12,7 +12,7 @@ import { ErrorAlert } from '../../components/ErrorAlert';
 import { Time } from '../../components/Time';
 import { formatNumber } from '../../i18n/format';
 import { nodeLabel, useNodeNames } from '../citizen/nodeNames';
-import { isJws, readEvidence, type FlattenedJws } from './evidence';
+import { isBatchedEvidence, isJws, readEvidence, type BatchedEvidence, type FlattenedJws } from './evidence';
 
 /** Labels keep one line, so long values wrap instead of squeezing them letter by letter. */
 const labelStyles = { label: { width: 150, whiteSpace: 'nowrap' as const } };
@@ -33,7 +33,7 @@ export interface ShownOutcome {
   readonly decision?: Decision;
   readonly records?: readonly Record<string, unknown>[];
   readonly result?: boolean;
-  readonly evidence?: FlattenedJws;
+  readonly evidence?: FlattenedJws | BatchedEvidence;
   readonly timings?: { readonly sent: string; readonly answered: string };
   readonly refusal?: ApiError;
   readonly attempts?: number;
@@ -67,7 +67,7 @@ export function outcomeOfOutbound(row: {
       ...(answer.decision ? { decision: answer.decision } : {}),
       ...(Array.isArray(body.records) ? { records: body.records as Record<string, unknown>[] } : {}),
       ...(typeof body.result === 'boolean' ? { result: body.result } : {}),
-      ...(isJws(stored.evidence) ? { evidence: stored.evidence } : {}),
+      ...(isBatchedEvidence(stored.evidence) || isJws(stored.evidence) ? { evidence: stored.evidence } : {}),
     };
   }
   if (row.status === 'denied' || (row.status === 'failed' && typeof stored?.code === 'string')) {
@@ -239,6 +239,15 @@ export function AnswerView({ outcome, masks = {} }: { outcome: ShownOutcome; mas
           <Descriptions.Item label={t('exchange.answer.signature')}>
             <CopyableId value={evidence.signature} length={32} />
           </Descriptions.Item>
+          {evidence.batch ? (
+            <Descriptions.Item label={t('exchange.answer.batch')}>
+              <span data-testid="evidence-batch">
+                {formatNumber(evidence.batch.index + 1)} / {evidence.batch.size !== undefined ? formatNumber(evidence.batch.size) : '—'}
+                {' · '}
+                <CopyableId value={evidence.batch.id} length={36} />
+              </span>
+            </Descriptions.Item>
+          ) : null}
           {outcome.route ? <Descriptions.Item label={t('exchange.answer.route')}>{t(`exchange.routes.${outcome.route}`, { defaultValue: outcome.route })}</Descriptions.Item> : null}
           {outcome.timings ? (
             <Descriptions.Item label={t('exchange.answer.sentAt')}>
