@@ -1,8 +1,9 @@
 /**
- * Signing keys this process has held. The keyring only signs with its active key, but after a
- * rotation the hub must still recognise this node by its previous key: so the directory keeps
- * every signer it has seen since the process started and signs the hand-over (a hub key
- * transition, or a member's key update) with the old one.
+ * Signing keys for hand-overs. After a rotation the hub (or a member's partners) must still
+ * recognise this node by its previous key, so the hand-over (a hub key transition, or a member's
+ * key update) is signed with the old one: a signer this process held, or else the retired key
+ * from the keyring, so a restart (or a rotation by another process) between the rotation and the
+ * hand-over does not lose it.
  */
 import type { Keyring, Signer } from '../keys/keyring.ts';
 
@@ -10,8 +11,10 @@ import type { Keyring, Signer } from '../keys/keyring.ts';
 export interface HeldSigners {
   /** Fetches the keyring's active signer and remembers it. */
   refresh(): Promise<Signer>;
-  /** A remembered signer with this kid. */
-  get(kid: string): Signer | undefined;
+  /** The signer with this kid: remembered, or unwrapped from the keyring; undefined when it is not this node's. */
+  get(kid: string): Promise<Signer | undefined>;
+  /** The first of these kids this node can sign with. */
+  first(kids: readonly string[]): Promise<Signer | undefined>;
 }
 
 /** Remembers signers of one keyring for the life of the process. */
@@ -23,6 +26,21 @@ export function createHeldSigners(keyring: Keyring): HeldSigners {
       held.set(signer.kid, signer);
       return signer;
     },
-    get: (kid) => held.get(kid),
+    get,
+    async first(kids) {
+      for (const kid of kids) {
+        const signer = await get(kid);
+        if (signer) return signer;
+      }
+      return undefined;
+    },
   };
+
+  async function get(kid: string): Promise<Signer | undefined> {
+    const remembered = held.get(kid);
+    if (remembered) return remembered;
+    const stored = await keyring.signerFor(kid);
+    if (stored) held.set(kid, stored);
+    return stored;
+  }
 }

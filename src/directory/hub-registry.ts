@@ -147,14 +147,12 @@ export function createHubEngine(deps: HubEngineDeps): HubEngine {
     if (!registered || registered.keys.some((key) => key.kid === signer.kid)) return { signer, keys };
     // The active signing key is new to the directory: the previous one must vouch for it, or
     // members that only know the previous key could not verify the next publication.
-    const previous = currentKeys(registered, 'sign')
-      .map((key) => signers.get(key.kid))
-      .find((held): held is Signer => held !== undefined);
+    const previous = await signers.first(currentKeys(registered, 'sign').map((key) => key.kid));
     const next = keys.find((key) => key.kid === signer.kid)!;
     if (!previous) {
       deps.logger().error(
         { kid: signer.kid },
-        'The hub signing key changed but this process does not hold the previous key, so no transition can be signed. ' +
+        'The hub signing key changed but the previous key is not in the keyring, so no transition can be signed. ' +
           'Members that pinned the previous key will refuse the next directory until they join again.',
       );
       return { signer, keys };

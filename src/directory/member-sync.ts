@@ -217,9 +217,7 @@ export function createMemberSync(deps: MemberSyncDeps): MemberSync {
     const keySet = keySetFingerprint(keys);
     if (await hasKeyUpdateFor(db, keySet)) return;
     // Signed by a key the hub already holds for this node: the one the directory lists as current.
-    const signer = currentKeys(own, 'sign')
-      .map((key) => signers.get(key.kid))
-      .find((held) => held !== undefined);
+    const signer = await signers.first(currentKeys(own, 'sign').map((key) => key.kid));
     if (!signer) {
       deps.logger().error(
         { listed: currentKeys(own, 'sign').map((key) => key.kid) },

@@ -36,6 +36,12 @@ export interface Keyring {
   list(): Promise<PublicKeyInfo[]>;
   /** The active signing key, unwrapped (cached after the first call). */
   signer(): Promise<Signer>;
+  /**
+   * A signing key of this node by kid, active or retired, unwrapped; undefined when there is none.
+   * Only for hand-overs, where the previous key vouches for the next one after a rotation (even one
+   * made by another process, or before a restart); everything else signs with `signer()`.
+   */
+  signerFor(kid: string): Promise<Signer | undefined>;
   /** The secret that signs staff access tokens. */
   sessionSecret(): Promise<Uint8Array>;
   /** The private encryption key with this kid (active or retired), to open bodies sealed for this node. */
@@ -183,6 +189,13 @@ export function createKeyring(deps: KeyringDeps): Keyring {
       const signer = { kid: formatKid(nodeCode, row.id), suite: cryptoSuite(row.suite), privateKey: open(row) };
       cachedSigner = { signer, at: now };
       return signer;
+    },
+    async signerFor(kid) {
+      const [code, id] = kid.split('#');
+      if (code !== nodeCode || !id) return undefined;
+      const row = await db.selectFrom('node_keys').selectAll().where('id', '=', id).executeTakeFirst();
+      if (!row || row.use !== 'sign') return undefined;
+      return { kid: formatKid(nodeCode, row.id), suite: cryptoSuite(row.suite), privateKey: open(row) };
     },
     async sessionSecret() {
       return open(await activeRow('session'));
