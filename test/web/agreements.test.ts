@@ -142,7 +142,7 @@ describe('console: agreements', { skip }, () => {
     await state.filter({ hasText: '已提议' }).waitFor();
     await page.getByTestId('agreement-sign').click();
     await page.getByTestId('agreement-confirm').click();
-    await page.getByTestId('agreement-signatures').locator('tbody tr', { hasText: '330000' }).waitFor();
+    await page.getByTestId('agreement-signatures').locator('tbody tr', { hasText: '330000' }).waitFor({ timeout: 45_000 });
     assert.equal(await page.getByTestId('agreement-sign').count(), 0, 'a party signs a version once');
     await federation.bridge.provider.officer.call('POST', '/api/v1/agreements/agr-console-test/sign', {});
     await page.reload();
