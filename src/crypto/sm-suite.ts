@@ -5,7 +5,7 @@
  * Node 20's OpenSSL 3.0 has no SM4-GCM, so sealing is SM4-CBC with HMAC-SM3 over the
  * ciphertext (encrypt-then-MAC, the construction of RFC 7518 §5.2 with SM primitives).
  */
-import { createCipheriv, createDecipheriv, createECDH, createHash, createHmac, hkdfSync, timingSafeEqual, type ECDH } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createECDH, createHash, createHmac, hash as oneShotHash, hkdfSync, timingSafeEqual, type ECDH } from 'node:crypto';
 import { InputError } from '../core/errors.ts';
 import { PrivateKeyCache } from './bounded-cache.ts';
 import { sealedMessageRejected, sealKdfInfo, sealSchemeTag } from './sealing.ts';
@@ -111,7 +111,7 @@ export const smSuite: CryptoSuite = Object.freeze({
   name: 'sm',
   jwsAlgorithm: 'SM2-SM3',
   hashAlgorithm: 'sm3',
-  hash: (data: Uint8Array): Uint8Array => createHash('sm3').update(data).digest(),
+  hash: (data: Uint8Array): Uint8Array => oneShotHash('sm3', data, 'buffer'),
   generateSigningKey: (): RawKeyPair => sm2GenerateKeyPair(),
   signingPublicKey: (privateKey: Uint8Array): Uint8Array => sm2PublicKeyFromPrivate(privateKey),
   sign: (privateKey: Uint8Array, data: Uint8Array): Uint8Array => sm2Sign(privateKey, data),

@@ -3,7 +3,7 @@
  * asks the agreements for a decision, reads and shapes the data, and signs the answer — or
  * refuses with a stable code that names the clause. One effect per message id, ever.
  */
-import { createHash, createHmac } from 'node:crypto';
+import { createHmac, hash as oneShotHash } from 'node:crypto';
 import type { AgreementService, PolicyDecision } from '../agreements/index.ts';
 import type { EventInput } from '../audit/domain/event.ts';
 import type { CatalogService } from '../catalog/index.ts';
@@ -234,7 +234,7 @@ export function requestHash(message: Message): string {
 
 /** `requestHash` from the canonical text of the message without its time. */
 export function requestHashOfTimeless(timelessText: string): string {
-  return createHash('sha256').update(timelessText).digest('base64url');
+  return oneShotHash('sha256', timelessText, 'base64url');
 }
 
 /** `requestHash` from the message's canonical text as signed, without serialising it again. */
