@@ -6,6 +6,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { newId } from '../../src/core/ids.ts';
 import { canonicalJson, signJws, type JwsSigner } from '../../src/crypto/index.ts';
 import { joinFederation, logIn, setUpBridge, type Bridge, type StaffSession } from '../../src/demo/federation-setup.ts';
@@ -216,6 +217,35 @@ describe('batch signatures between two nodes', () => {
     assert.ok(isBatchedJws(denial.details.answer));
     assert.match(denial.details.clause, /^\/datasets\//);
     assert.equal((await answeredCount()) - before, 1);
+  });
+
+  test('property: a message gets the same decision in a batch as alone', async () => {
+    // Variants of a message, each decided by a different check; fresh ids, so nothing is a retry.
+    const variants: Record<string, (index: number) => Record<string, unknown>> = {
+      allowed: (index) => message(index),
+      verify: (index) => message(index, { op: 'verify', body: { dataset: '520400/social-insurance-enrolment', key: { idNumber: bridge.people[index]!.idNumber } } }),
+      fieldNotGranted: (index) => message(index, { body: { dataset: '520400/social-insurance-enrolment', key: { idNumber: bridge.people[index]!.idNumber }, fields: ['birthDate'] } }),
+      purpose: (index) => message(index, { purpose: 'curiosity' }),
+      item: (index) => message(index, { item: '户口迁移' }),
+      agreement: (index) => message(index, { agreement: 'agr-nothing-like-this@1' }),
+      approval: (index) => message(index, { op: 'verify', body: { dataset: '520400/household-registration', key: { idNumber: bridge.people[index]!.idNumber } } }),
+      skewed: (index) => message(index, { ts: new Date(Date.now() + 3_600_000).toISOString() }),
+      elsewhere: (index) => message(index, { to: '310000' }),
+    };
+    const outcome = (result: Result) => {
+      const body = result.body as { code?: string; details?: { clause?: string }; answer?: unknown };
+      return { status: result.status, code: body.code ?? null, clause: body.details?.clause ?? null };
+    };
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.constantFrom(...Object.keys(variants)), { minLength: 2, maxLength: 8 }), fc.nat(60), async (kinds, offset) => {
+        const made = kinds.map((kind, index) => variants[kind]!((offset + index) % 80));
+        const batched = results(await postBatch(signed(made))).map(outcome);
+        const alone: ReturnType<typeof outcome>[] = [];
+        for (const item of made) alone.push(outcome(await post('/api/v1/exchange/messages', signJws({ ...item, id: newId() }, signer))));
+        assert.deepEqual(batched, alone, kinds.join(', '));
+      }),
+      { numRuns: 12 },
+    );
   });
 });
 
