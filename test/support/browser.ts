@@ -34,6 +34,16 @@ export async function newPage(browser: Browser, options: { language?: 'zh-CN' | 
   });
   const page = await context.newPage();
   page.setDefaultTimeout(15_000);
+  // When a step times out, these say whether the console's call failed on the wire or on the server.
+  page.on('requestfailed', (request) => {
+    const failure = request.failure()?.errorText ?? 'failed';
+    if (failure !== 'net::ERR_ABORTED') console.error(`[browser] ${request.method()} ${request.url()} failed: ${failure}`);
+  });
+  page.on('response', (response) => {
+    if (process.env.TEST_BROWSER_TRACE && response.request().method() !== 'GET') console.error(`[browser] ${response.request().method()} ${response.url()} -> ${response.status()}`);
+    if (response.status() >= 500) console.error(`[browser] ${response.request().method()} ${response.url()} answered HTTP ${response.status()}`);
+  });
+  page.on('pageerror', (error) => console.error(`[browser] page error: ${error.message}`));
   return page;
 }
 
