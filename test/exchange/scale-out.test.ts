@@ -8,7 +8,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { loadConfig } from '../../src/config/load-config.ts';
 import { newId } from '../../src/core/ids.ts';
 import { openNode } from '../../src/node/open-node.ts';
-import { signJws } from '../../src/crypto/index.ts';
+import { canonicalJson, signJws } from '../../src/crypto/index.ts';
+import { signBatch } from '../../src/exchange/domain/batch.ts';
 import { joinFederation, logIn, setUpBridge, type Bridge } from '../../src/demo/federation-setup.ts';
 import { engines, freshPostgresUrl, type FreshPostgresDatabase } from '../support/databases.ts';
 import { startTestNode, type TestNode } from '../support/nodes.ts';
@@ -99,6 +100,42 @@ describe('a provider as two processes on one PostgreSQL database', { skip }, () 
     assert.equal(answered.filter((event) => event.details.id === message.id).length, 1, 'one effect');
     const rows = await provider.running.node.store.db.selectFrom('exchange_inbound').selectAll().where('id', '=', message.id).execute();
     assert.equal(rows.length, 1);
+  });
+
+  test('the same batch sent to both processes at once has one effect and one answer per message', async () => {
+    const signer = await requester.running.node.keyring.signer();
+    const messages = [1, 2, 3, 4].map((person) => ({
+      id: newId(),
+      ts: new Date().toISOString(),
+      from: '331083',
+      to: '520400',
+      op: 'query',
+      agreement: bridge.agreement,
+      item: '就医结算备案',
+      purpose: 'medical-filing',
+      operator: 'system',
+      body: { dataset: '520400/social-insurance-enrolment', key: { idNumber: bridge.people[person]!.idNumber }, fields: ['insuredStatus'] },
+    }));
+    const members = signBatch(
+      messages.map((message) => canonicalJson(message)),
+      signer,
+      { id: newId(), from: '331083', to: '520400', ts: new Date().toISOString() },
+    );
+    const batch = JSON.stringify({ batch: members[0]!.batch, payloads: members.map((member) => member.payload) });
+    const post = (url: string) =>
+      fetch(`${url}/api/v1/exchange/batches`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: batch }).then(
+        async (response) => ({ status: response.status, body: (await response.json()) as { results: { status: number; body: unknown }[] } }),
+      );
+    const [first, other] = await Promise.all([post(provider.url), post(second.url)]);
+    assert.equal(first.status, 200, JSON.stringify(first.body));
+    assert.equal(other.status, 200, JSON.stringify(other.body));
+    for (const result of first.body.results) assert.equal(result.status, 200, JSON.stringify(result));
+    assert.deepEqual(first.body.results, other.body.results, 'both processes return the one stored answer of each message');
+
+    const answered = await provider.running.node.events.list({ type: 'exchange.answered', limit: 1000 });
+    for (const message of messages) {
+      assert.equal(answered.filter((event) => event.details.id === message.id).length, 1, `one effect for ${message.id}`);
+    }
   });
 
   test('both processes append to one dense log', async () => {
