@@ -161,7 +161,7 @@ export function createRequester(core: NodeCore, directory: DirectoryService) {
    * (domain/batch.ts), one HTTP request, one result per message. A partner without the batch
    * endpoint (an older version) gets them one by one.
    */
-  async function attemptBatch(batch: readonly PreparedMessage[]): Promise<PromiseSettledResult<ExchangeOutcome>[]> {
+  async function attemptBatch(batch: readonly PreparedMessage[], onResponse: () => void = () => undefined): Promise<PromiseSettledResult<ExchangeOutcome>[]> {
     const sent = clock.now();
     const messages = batch.map((prepared) => ({ ...prepared.message, ts: sent.toISOString() }) as Message);
     const texts = batch.map((prepared, index) => withTimestamp(prepared.timelessText!, messages[index]!));
@@ -173,6 +173,8 @@ export function createRequester(core: NodeCore, directory: DirectoryService) {
       response = await postJson(batch[0]!.batchUrl!, JSON.stringify({ batch: members[0]!.batch, payloads: members.map((member) => member.payload) }), config.exchange.requestTimeoutMs);
     } catch (error) {
       return everyone(new TongbanError('partner_unreachable', `Node ${to} did not answer: ${(error as Error).message}.`, { to, url: batch[0]!.batchUrl }));
+    } finally {
+      onResponse();
     }
     let payload: unknown;
     try {
@@ -231,20 +233,29 @@ export function createRequester(core: NodeCore, directory: DirectoryService) {
     while (lane.queue.length > 0 && (lane.inFlight === 0 || (lane.inFlight < maxInFlight && lane.queue.length >= secondFlightAfter))) {
       const waiting = lane.queue.splice(0, config.exchange.batchMaxMessages);
       lane.inFlight += 1;
+      // The lane is free again once the partner has answered: the next batch goes out while this
+      // one's answers are still being verified and recorded.
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
+        lane.inFlight -= 1;
+        if (lane.inFlight === 0 && lane.queue.length === 0) lanes.delete(key);
+        else pump(key, lane);
+      };
       const flight =
         waiting.length === 1
           ? attempt(waiting[0]!.prepared).then((outcome): PromiseSettledResult<ExchangeOutcome>[] => [{ status: 'fulfilled', value: outcome }])
-          : attemptBatch(waiting.map((item) => item.prepared));
+          : attemptBatch(
+              waiting.map((item) => item.prepared),
+              release,
+            );
       void flight
         .then(
           (settled) => settled.forEach((result, index) => (result.status === 'fulfilled' ? waiting[index]!.resolve(result.value) : waiting[index]!.reject(result.reason))),
           (error: unknown) => waiting.forEach((item) => item.reject(error)),
         )
-        .finally(() => {
-          lane.inFlight -= 1;
-          if (lane.inFlight === 0 && lane.queue.length === 0) lanes.delete(key);
-          else pump(key, lane);
-        });
+        .finally(release);
     }
   }
 
