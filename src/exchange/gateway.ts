@@ -26,6 +26,7 @@ import {
   verifyJws,
   type DecodedJwsPayload,
   type FlattenedJws,
+  type JwsHeader,
   type JwsVerificationKey,
   type VerifiedJws,
 } from '../crypto/index.ts';
@@ -170,26 +171,28 @@ export function verifyFromMember(directory: DirectoryService, jws: FlattenedJws,
 }
 
 /**
- * Batch signatures this process has verified. The members of one batch arrive together and each
- * would verify the same signature again; the directory checks (member active, key valid) still
- * run for every member, only the signature arithmetic is remembered.
+ * Batch signatures this process has verified, with their headers. The members of one batch arrive
+ * together and each would verify the same signature again; the directory checks (member active,
+ * key valid) still run for every member, only the signature arithmetic is remembered.
  */
-const verifiedBatches = new BoundedCache<string, true>(512);
+const verifiedBatches = new BoundedCache<string, JwsHeader>(512);
 
-/** A batch JWS from a member, verified (or found verified), and its document. */
-export function verifyBatchFromMember(directory: DirectoryService, batch: FlattenedJws, from: string): { document: BatchDocument; verified: VerifiedJws } {
+/**
+ * A batch JWS from a member, verified (or found verified), and its document. `from`, when given,
+ * is who the caller expects the batch from; otherwise the document names its sender.
+ */
+export function verifyBatchFromMember(directory: DirectoryService, batch: FlattenedJws, from?: string): { document: BatchDocument; verified: VerifiedJws } {
   const decoded = decodePayload(batch);
   const document = parseBatchDocument(decoded.value);
-  if (document.from !== from) {
+  if (from !== undefined && document.from !== from) {
     throw new SignatureInvalidError(`The batch is from ${document.from}, not from ${from}.`, { from, batchFrom: document.from });
   }
-  const key = memberKey(directory, batch, from, new Date(document.ts));
+  const key = memberKey(directory, batch, document.from, new Date(document.ts));
   const cacheKey = `${Buffer.from(key.publicKey).toString('base64url')}.${batch.protected}.${batch.payload}.${batch.signature}`;
-  if (verifiedBatches.get(cacheKey) === true) {
-    return { document, verified: { payload: document, payloadText: decoded.text, kid: peekKid(batch), header: { alg: key.suite.jwsAlgorithm, kid: peekKid(batch) } } };
-  }
-  const verified = verifyWithKey(batch, key, from, decoded);
-  verifiedBatches.set(cacheKey, true);
+  const header = verifiedBatches.get(cacheKey);
+  if (header !== undefined) return { document, verified: { payload: document, payloadText: decoded.text, kid: header.kid, header } };
+  const verified = verifyWithKey(batch, key, document.from, decoded);
+  verifiedBatches.set(cacheKey, verified.header);
   return { document, verified };
 }
 
@@ -284,7 +287,7 @@ export function createGateway(deps: GatewayDeps) {
       await new Promise((resolve) => setTimeout(resolve, 25));
       const claim = await inbound.lookup({ id: message.id, from: message.from, requestHash: hash }, clock.now());
       if (claim.kind === 'answered') return { status: claim.status, body: claim.body };
-      if (claim.kind === 'new') return decideAndAnswer(message, hash, received);
+      if (claim.kind === 'new') return answerAlone(await decide(message, hash, received));
       if (claim.kind === 'replayed') return refuseReplay(message, hash);
     }
     const error = new TongbanError('in_progress', 'This message is still being handled; retry shortly for its answer.', { id: message.id });
@@ -373,9 +376,7 @@ export function createGateway(deps: GatewayDeps) {
         throw new InputError(`A batch carries 1 to ${maxBatchMembers} messages as base64url strings.`, { path: '/payloads' }, 'envelope_invalid');
       }
       payloads = rawPayloads as string[];
-      const batch = asFlattenedJws(rawBatch);
-      const peeked = parseBatchDocument(decodePayload(batch).value);
-      const verified = verifyBatchFromMember(directory, batch, peeked.from);
+      const verified = verifyBatchFromMember(directory, asFlattenedJws(rawBatch));
       document = verified.document;
       if (document.size !== payloads.length) {
         throw new SignatureInvalidError(`The batch signature covers ${document.size} messages, but ${payloads.length} came.`, { batch: document.id });
@@ -437,10 +438,6 @@ export function createGateway(deps: GatewayDeps) {
     if (claim.kind === 'processing') return { kind: 'done', result: await waitForAnswer(message, hash, received) };
     if (claim.kind === 'replayed') return { kind: 'done', result: await refuseReplay(message, hash) };
     return decide(message, hash, received);
-  }
-
-  async function decideAndAnswer(message: Message, hash: string, received: Date): Promise<InboundResult> {
-    return answerAlone(await decide(message, hash, received));
   }
 
   /**

@@ -259,13 +259,16 @@ export function createRequester(core: NodeCore, directory: DirectoryService) {
     }
   }
 
+  /** Room for the `ts` member that each attempt adds to the timeless text. */
+  const timestampBytes = 64;
+
   /** Bridge messages of ordinary size share batches; the rest (radial, large, batching off) go alone. */
   function deliver(prepared: PreparedMessage): Promise<ExchangeOutcome> {
     const batchable =
       prepared.batchUrl !== undefined &&
       prepared.timelessText !== undefined &&
       config.exchange.batchMaxMessages > 1 &&
-      prepared.timelessText.length <= maxBatchMemberBytes / 2;
+      Buffer.byteLength(prepared.timelessText, 'utf8') + timestampBytes <= maxBatchMemberBytes;
     return batchable ? submit(prepared) : attempt(prepared);
   }
 

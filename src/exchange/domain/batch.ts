@@ -98,8 +98,7 @@ export function signBatch(
 ): BatchedJws[] {
   if (canonicalTexts.length === 0 || canonicalTexts.length > maxBatchMembers) throw new RangeError(`a batch has 1 to ${maxBatchMembers} members`);
   const payloads = canonicalTexts.map((text) => Buffer.from(text, 'utf8'));
-  const tree = new MemoryTree(signer.suite);
-  for (const payload of payloads) tree.append(hashLeaf(signer.suite, payload));
+  const tree = treeOf(signer.suite, payloads);
   const document: BatchDocument = { type: batchDocumentType, ...header, size: payloads.length, root: toBase64Url(tree.root()) };
   const batch = signJws(document, signer);
   return payloads.map((payload, index) => ({ payload: payload.toString('base64url'), batch, index, proof: tree.inclusionProof(index).map(toBase64Url) }));
@@ -107,9 +106,13 @@ export function signBatch(
 
 /** The root of the tree over these members' payloads (the receiver of a whole batch checks it against the signed one). */
 export function batchRoot(suite: CryptoSuite, payloads: readonly Uint8Array[]): string {
+  return toBase64Url(treeOf(suite, payloads).root());
+}
+
+function treeOf(suite: CryptoSuite, payloads: readonly Uint8Array[]): MemoryTree {
   const tree = new MemoryTree(suite);
   for (const payload of payloads) tree.append(hashLeaf(suite, payload));
-  return toBase64Url(tree.root());
+  return tree;
 }
 
 /**
