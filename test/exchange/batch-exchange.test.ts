@@ -9,10 +9,11 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { newId } from '../../src/core/ids.ts';
 import { canonicalJson, signJws, type JwsSigner } from '../../src/crypto/index.ts';
-import { joinFederation, logIn, setUpBridge, type Bridge, type StaffSession } from '../../src/demo/federation-setup.ts';
+import type { Bridge, StaffSession } from '../../src/demo/federation-setup.ts';
 import { isBatchedJws, signBatch, type BatchedJws } from '../../src/exchange/domain/batch.ts';
 import { verifyEvidenceFromMember } from '../../src/exchange/gateway.ts';
-import { startTestNode, type TestNode } from '../support/nodes.ts';
+import { startTestFederation, type TestFederation } from '../support/federation.ts';
+import type { TestNode } from '../support/nodes.ts';
 
 interface Result {
   status: number;
@@ -20,29 +21,24 @@ interface Result {
 }
 
 describe('batch signatures between two nodes', () => {
-  let hub: TestNode;
+  let federation: TestFederation;
   let provider: TestNode;
   let requester: TestNode;
   let bridge: Bridge;
   let caseworker: StaffSession;
   let signer: JwsSigner;
+  /** The requester's node code. */
+  let from: string;
 
   before(async () => {
-    hub = await startTestNode({ code: '100000', name: '国家枢纽', level: 'hub', role: 'hub' });
-    provider = await startTestNode({ code: '520400', name: '贵州省安顺市', level: 'prefecture' });
-    requester = await startTestNode({ code: '331083', name: '浙江省玉环市', level: 'county' });
-    const admin = async (node: TestNode) =>
-      logIn(node.url, { username: node.init.admin.username, password: node.init.admin.password, totpSecret: node.init.admin.secondFactor.secret });
-    const [hubAdmin, providerAdmin, requesterAdmin] = [await admin(hub), await admin(provider), await admin(requester)];
-    await joinFederation(hubAdmin, [providerAdmin, requesterAdmin]);
-    bridge = await setUpBridge(providerAdmin, requesterAdmin, { people: 80 });
+    federation = await startTestFederation({ people: 80 });
+    ({ provider, requester, bridge } = federation);
     caseworker = bridge.requester.caseworker;
     signer = await requester.running.node.keyring.signer();
+    from = requester.running.node.info.code;
   });
   after(async () => {
-    await requester?.close();
-    await provider?.close();
-    await hub?.close();
+    await federation?.close();
   });
 
   const query = (index: number) => ({
@@ -69,7 +65,7 @@ describe('batch signatures between two nodes', () => {
   const message = (index: number, overrides: Record<string, unknown> = {}) => ({
     id: newId(),
     ts: new Date().toISOString(),
-    from: '331083',
+    from,
     to: '520400',
     op: 'query',
     agreement: bridge.agreement,
@@ -84,7 +80,7 @@ describe('batch signatures between two nodes', () => {
     const members = signBatch(
       messages.map((item) => canonicalJson(item)),
       signer,
-      { id: newId(), from: '331083', to: '520400', ts: new Date().toISOString(), ...header },
+      { id: newId(), from, to: '520400', ts: new Date().toISOString(), ...header },
     );
     return { batch: members[0]!.batch, payloads: members.map((member) => member.payload) };
   };
@@ -250,30 +246,19 @@ describe('batch signatures between two nodes', () => {
 });
 
 describe('batch signatures turned off', () => {
-  let hub: TestNode;
-  let provider: TestNode;
-  let requester: TestNode;
-  let bridge: Bridge;
+  let federation: TestFederation;
 
   before(async () => {
-    hub = await startTestNode({ code: '100000', name: '国家枢纽', level: 'hub', role: 'hub' });
-    provider = await startTestNode({ code: '520400', name: '贵州省安顺市', level: 'prefecture' });
-    requester = await startTestNode({ code: '331083', name: '浙江省玉环市', level: 'county', overrides: { 'exchange.batchMaxMessages': 1 } });
-    const admin = async (node: TestNode) =>
-      logIn(node.url, { username: node.init.admin.username, password: node.init.admin.password, totpSecret: node.init.admin.secondFactor.secret });
-    const [hubAdmin, providerAdmin, requesterAdmin] = [await admin(hub), await admin(provider), await admin(requester)];
-    await joinFederation(hubAdmin, [providerAdmin, requesterAdmin]);
-    bridge = await setUpBridge(providerAdmin, requesterAdmin, { people: 20 });
+    federation = await startTestFederation({ overrides: { 'exchange.batchMaxMessages': 1 }, people: 20 });
   });
   after(async () => {
-    await requester?.close();
-    await provider?.close();
-    await hub?.close();
+    await federation?.close();
   });
 
   test('with exchange.batchMaxMessages 1 every message goes alone under its own signature', async () => {
     const outcomes = await Promise.all(
       Array.from({ length: 12 }, async (_, index) => {
+        const { requester, bridge } = federation;
         const response = await fetch(`${requester.url}/api/v1/exchange/requests`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', authorization: `Bearer ${bridge.requester.caseworker.token}` },
