@@ -144,6 +144,31 @@ interface CreateAccountValues {
   passwordConfirm: string;
 }
 
+/** A new password and its confirmation, as form items named `password` and `passwordConfirm`. */
+function PasswordFields({ label }: { label: string }) {
+  const { t } = useTranslation();
+  return (
+    <>
+      <Form.Item name="password" label={label} extra={t('accounts.passwordHelp')} rules={[{ required: true, max: 1024, message: t('accounts.passwordHelp') }]}>
+        <Input.Password autoComplete="new-password" />
+      </Form.Item>
+      <Form.Item
+        name="passwordConfirm"
+        label={t('accounts.passwordConfirm')}
+        dependencies={['password']}
+        rules={[
+          { required: true, message: t('accounts.passwordMismatch') },
+          ({ getFieldValue }) => ({
+            validator: (_, value) => (!value || getFieldValue('password') === value ? Promise.resolve() : Promise.reject(new Error(t('accounts.passwordMismatch')))),
+          }),
+        ]}
+      >
+        <Input.Password autoComplete="new-password" />
+      </Form.Item>
+    </>
+  );
+}
+
 function CreateAccountModal({ open, onClose, onSecret }: { open: boolean; onClose: () => void; onSecret: (secret: OneTimeSecret) => void }) {
   const { t } = useTranslation();
   const { message } = App.useApp();
@@ -209,22 +234,7 @@ function CreateAccountModal({ open, onClose, onSecret }: { open: boolean; onClos
         <Form.Item name="roles" label={t('accounts.roles')} extra={t('accounts.rolesHelp')} rules={[{ required: true, type: 'array', min: 1, message: t('accounts.rolesRequired') }]}>
           <RoleChoice />
         </Form.Item>
-        <Form.Item name="password" label={t('accounts.password')} extra={t('accounts.passwordHelp')} rules={[{ required: true, max: 1024, message: t('accounts.passwordHelp') }]}>
-          <Input.Password autoComplete="new-password" />
-        </Form.Item>
-        <Form.Item
-          name="passwordConfirm"
-          label={t('accounts.passwordConfirm')}
-          dependencies={['password']}
-          rules={[
-            { required: true, message: t('accounts.passwordMismatch') },
-            ({ getFieldValue }) => ({
-              validator: (_, value) => (!value || getFieldValue('password') === value ? Promise.resolve() : Promise.reject(new Error(t('accounts.passwordMismatch')))),
-            }),
-          ]}
-        >
-          <Input.Password autoComplete="new-password" />
-        </Form.Item>
+        <PasswordFields label={t('accounts.password')} />
       </Form>
     </Modal>
   );
@@ -313,22 +323,7 @@ function ResetPasswordModal({ account, onClose }: { account: Account | null; onC
       {pageError ? <div style={{ marginBottom: 16 }}><ErrorAlert error={pageError} /></div> : null}
       <Typography.Paragraph type="secondary">{t('accounts.resetPasswordHelp')}</Typography.Paragraph>
       <Form form={form} layout="vertical" name="reset-password" onFinish={(values) => reset.mutate(values.password)}>
-        <Form.Item name="password" label={t('accounts.newPassword')} extra={t('accounts.passwordHelp')} rules={[{ required: true, max: 1024, message: t('accounts.passwordHelp') }]}>
-          <Input.Password autoComplete="new-password" />
-        </Form.Item>
-        <Form.Item
-          name="passwordConfirm"
-          label={t('accounts.passwordConfirm')}
-          dependencies={['password']}
-          rules={[
-            { required: true, message: t('accounts.passwordMismatch') },
-            ({ getFieldValue }) => ({
-              validator: (_, value) => (!value || getFieldValue('password') === value ? Promise.resolve() : Promise.reject(new Error(t('accounts.passwordMismatch')))),
-            }),
-          ]}
-        >
-          <Input.Password autoComplete="new-password" />
-        </Form.Item>
+        <PasswordFields label={t('accounts.newPassword')} />
       </Form>
     </Modal>
   );

@@ -44,6 +44,25 @@ function ScoreCell({ dataset, show }: { dataset: Dataset; show: 'overall' | 'sta
   return value === null ? <Typography.Text type="secondary">{t('quality.dimensionNone')}</Typography.Text> : <span style={{ fontVariantNumeric: 'tabular-nums' }}>{formatNumber(value, 1)}</span>;
 }
 
+/** The search box and refresh button above a server-paged list of datasets. */
+function ListToolbar({ list, onSearch }: { list: { refetch(): unknown; isFetching: boolean }; onSearch: (query: string) => void }) {
+  const { t } = useTranslation();
+  return (
+    <Space style={{ marginBottom: 16, width: '100%', justifyContent: 'space-between' }}>
+      <Input.Search
+        allowClear
+        placeholder={t('quality.searchPlaceholder')}
+        aria-label={t('quality.searchPlaceholder')}
+        style={{ width: 320 }}
+        onSearch={(value) => onSearch(value.trim())}
+      />
+      <Button icon={<ReloadOutlined />} onClick={() => void list.refetch()} loading={list.isFetching}>
+        {t('common.refresh')}
+      </Button>
+    </Space>
+  );
+}
+
 function OwnDatasets() {
   const { t } = useTranslation();
   const [query, setQuery] = useState('');
@@ -57,21 +76,13 @@ function OwnDatasets() {
 
   return (
     <>
-      <Space style={{ marginBottom: 16, width: '100%', justifyContent: 'space-between' }}>
-        <Input.Search
-          allowClear
-          placeholder={t('quality.searchPlaceholder')}
-          aria-label={t('quality.searchPlaceholder')}
-          style={{ width: 320 }}
-          onSearch={(value) => {
-            setQuery(value.trim());
-            setPage((current) => ({ ...current, current: 1 }));
-          }}
-        />
-        <Button icon={<ReloadOutlined />} onClick={() => void datasets.refetch()} loading={datasets.isFetching}>
-          {t('common.refresh')}
-        </Button>
-      </Space>
+      <ListToolbar
+        list={datasets}
+        onSearch={(value) => {
+          setQuery(value);
+          setPage((current) => ({ ...current, current: 1 }));
+        }}
+      />
       {datasets.isError ? (
         <ErrorAlert error={datasets.error} onRetry={() => void datasets.refetch()} />
       ) : datasets.isPending ? (
@@ -152,21 +163,13 @@ function FederationScores() {
   return (
     <>
       <Typography.Paragraph type="secondary">{t('quality.federationIntro')}</Typography.Paragraph>
-      <Space style={{ marginBottom: 16, width: '100%', justifyContent: 'space-between' }}>
-        <Input.Search
-          allowClear
-          placeholder={t('quality.searchPlaceholder')}
-          aria-label={t('quality.searchPlaceholder')}
-          style={{ width: 320 }}
-          onSearch={(value) => {
-            setQuery(value.trim());
-            setPage((current) => ({ ...current, current: 1 }));
-          }}
-        />
-        <Button icon={<ReloadOutlined />} onClick={() => void datasets.refetch()} loading={datasets.isFetching}>
-          {t('common.refresh')}
-        </Button>
-      </Space>
+      <ListToolbar
+        list={datasets}
+        onSearch={(value) => {
+          setQuery(value);
+          setPage((current) => ({ ...current, current: 1 }));
+        }}
+      />
       {datasets.isError ? (
         <ErrorAlert error={datasets.error} onRetry={() => void datasets.refetch()} />
       ) : datasets.isPending ? (
