@@ -3,8 +3,10 @@
  * keyed hash of their ID number (never stored in clear), without staff-only details.
  */
 import { createHmac } from 'node:crypto';
+import { sql } from 'kysely';
 import { InputError } from '../core/errors.ts';
 import type { NodeCore } from '../node/node-core.ts';
+import type { Db } from '../store/open-store.ts';
 
 /** One access to records about the subject. */
 export interface AccessEntry {
@@ -47,6 +49,19 @@ export function normaliseIdNumber(value: string): string {
   return idNumber;
 }
 
+/** The answered exchanges about one subject after `afterSeq`, in log order: what events_subject_answered indexes. */
+export function answeredAbout(db: Db, subjectHash: string, afterSeq?: number) {
+  let select = db
+    .selectFrom('events')
+    .select(['seq', 'id', 'ts', 'payload'])
+    .where('subject_hash', '=', subjectHash)
+    // A literal, as the partial index says it: a bound value would not prove that the index applies.
+    .where('type', '=', sql.lit('exchange.answered'))
+    .orderBy('seq', 'asc');
+  if (afterSeq !== undefined) select = select.where('seq', '>', afterSeq);
+  return select;
+}
+
 /** Builds one page of the subject's access report and logs that it was produced. */
 export async function accessReport(
   core: NodeCore,
@@ -56,15 +71,7 @@ export async function accessReport(
   const idNumber = normaliseIdNumber(query.idNumber);
   const limit = Math.max(1, Math.min(Math.trunc(query.limit ?? 50) || 50, 500));
   const subjectHash = subjectHashOfIdNumber(await core.keyring.subjectKey(), idNumber);
-  let select = core.store.db
-    .selectFrom('events')
-    .select(['seq', 'id', 'ts', 'payload'])
-    .where('subject_hash', '=', subjectHash)
-    .where('type', '=', 'exchange.answered')
-    .orderBy('seq', 'asc')
-    .limit(limit + 1);
-  if (query.afterSeq !== undefined) select = select.where('seq', '>', query.afterSeq);
-  const rows = await select.execute();
+  const rows = await answeredAbout(core.store.db, subjectHash, query.afterSeq).limit(limit + 1).execute();
   const page = rows.slice(0, limit);
   const entries = page.map((row): AccessEntry => {
     // A pruned entry keeps no details (see retention.ts): it still counts, with what is known.

@@ -5,7 +5,9 @@
  */
 import type { Clock } from '../core/clock.ts';
 import { NotFoundError, toTongbanError } from '../core/errors.ts';
+import { sql } from 'kysely';
 import { claimLock } from '../store/dialect.ts';
+import type { Db } from '../store/open-store.ts';
 import type { NodeCore } from '../node/node-core.ts';
 import { listSentRequests, type SendMode, type SentRequestFilter } from './store/outbound-store.ts';
 import type { ExchangeOutboundTable } from './store/tables.ts';
@@ -95,6 +97,23 @@ export function toOutbound(row: ExchangeOutboundTable): OutboundRequest {
   };
 }
 
+/** Rows due for delivery now, oldest first: what the partial index exchange_outbound_due holds. */
+export function dueRows(db: Db, now: Date) {
+  const at = now.toISOString();
+  return db
+    .selectFrom('exchange_outbound')
+    .select('id')
+    // Repeats the index's condition in literals, so the index applies.
+    .where(sql<boolean>`status in ('queued', 'delivering')`)
+    .where((eb) =>
+      eb.or([
+        eb.and([eb('status', '=', 'queued'), eb('next_attempt_at', '<=', at)]),
+        eb.and([eb('status', '=', 'delivering'), eb('locked_until', '<', at)]),
+      ]),
+    )
+    .orderBy('next_attempt_at');
+}
+
 export function createOutbox(core: NodeCore, requester: Requester) {
   const { store, events, config } = core;
   const clock: Clock = core.clock;
@@ -140,20 +159,7 @@ export function createOutbox(core: NodeCore, requester: Requester) {
   async function claim(): Promise<ExchangeOutboundTable[]> {
     const now = clock.now();
     return store.db.transaction().execute(async (trx) => {
-      const due = await claimLock(
-        trx
-          .selectFrom('exchange_outbound')
-          .select('id')
-          .where((eb) =>
-            eb.or([
-              eb.and([eb('status', '=', 'queued'), eb('next_attempt_at', '<=', now.toISOString())]),
-              eb.and([eb('status', '=', 'delivering'), eb('locked_until', '<', now.toISOString())]),
-            ]),
-          )
-          .orderBy('next_attempt_at')
-          .limit(batch),
-        store.dialect,
-      ).execute();
+      const due = await claimLock(dueRows(trx, now).limit(batch), store.dialect).execute();
       if (due.length === 0) return [];
       return trx
         .updateTable('exchange_outbound')

@@ -16,6 +16,7 @@ import * as witness from './migrations/0008-witness.ts';
 import * as remediation from './migrations/0009-remediation.ts';
 import * as exchangeMode from './migrations/0010-exchange-mode.ts';
 import * as integrityAcknowledgements from './migrations/0011-integrity-acknowledgements.ts';
+import * as narrowIndexes from './migrations/0012-narrow-indexes.ts';
 
 interface DialectMigration {
   up(db: Kysely<unknown>, dialect: DialectName): Promise<void>;
@@ -34,6 +35,7 @@ const migrations: ReadonlyArray<readonly [string, DialectMigration]> = [
   ['0009-remediation', remediation],
   ['0010-exchange-mode', exchangeMode],
   ['0011-integrity-acknowledgements', integrityAcknowledgements],
+  ['0012-narrow-indexes', narrowIndexes],
 ];
 
 /** The names of every migration this build knows, in order. */

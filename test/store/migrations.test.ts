@@ -4,6 +4,9 @@ import { sql } from 'kysely';
 import { TongbanError } from '../../src/core/errors.ts';
 import { isSchemaCurrent, migrateToLatest, migrationNames, migrationState } from '../../src/store/migrate.ts';
 import type { Store } from '../../src/store/open-store.ts';
+import { answeredAbout } from '../../src/audit/access-report.ts';
+import { dueRows } from '../../src/exchange/outbox.ts';
+import { CompiledQuery } from 'kysely';
 import { forEachEngine } from '../support/databases.ts';
 
 const foundationTables = ['api_tokens', 'event_log_head', 'events', 'node_info', 'node_keys', 'staff_accounts', 'staff_sessions'];
@@ -127,4 +130,21 @@ forEachEngine('migrations', ({ dialect, openFresh, freshDatabase }) => {
       assert.equal(await isSchemaCurrent(first), true);
     },
   );
+
+  test('the access report and the outbox read the partial indexes made for them', async () => {
+    const store = await openFresh();
+    /** The index names in the engine's plan for a query (PostgreSQL told to avoid table scans, as it would on a large table). */
+    const indexesUsed = async (query: CompiledQuery): Promise<string> =>
+      store.db.transaction().execute(async (trx) => {
+        if (dialect === 'sqlite') {
+          const plan = await trx.executeQuery<{ detail: string }>(CompiledQuery.raw(`explain query plan ${query.sql}`, [...query.parameters]));
+          return plan.rows.map((row) => row.detail).join('; ');
+        }
+        await sql`set local enable_seqscan = off`.execute(trx);
+        const plan = await trx.executeQuery<{ 'QUERY PLAN': unknown }>(CompiledQuery.raw(`explain (format json) ${query.sql}`, [...query.parameters]));
+        return JSON.stringify(plan.rows[0]!['QUERY PLAN']);
+      });
+    assert.match(await indexesUsed(answeredAbout(store.db, 'subject-hash', 10).limit(51).compile()), /events_subject_answered/);
+    assert.match(await indexesUsed(dueRows(store.db, new Date()).limit(20).compile()), /exchange_outbound_due/);
+  });
 });
