@@ -9,6 +9,7 @@ import { sql, type CompiledQuery, type Insertable } from 'kysely';
 import { canonicalJson } from '../../crypto/canonical-json.ts';
 import type { Clock } from '../../core/clock.ts';
 import { newId } from '../../core/ids.ts';
+import { bindSentinels, sentinel } from '../../store/compiled.ts';
 import type { Db } from '../../store/open-store.ts';
 import { leafHashInput, leafObject, type EventInput, type LoggedEvent } from '../domain/event.ts';
 import { extendFrontier, splitFrontier, type StoredNode } from '../domain/merkle.ts';
@@ -41,16 +42,11 @@ type EventRow = Insertable<EventTable>;
 
 /**
  * The append path runs for every event, so its statements (advance the head, insert the events,
- * insert the Merkle nodes they complete, store the tree's new right edge) are compiled once (per batch size)
- * and re-run with fresh parameters: the query builder's work would otherwise cost as much as the
- * SQLite write itself. Placeholders are found by sentinel values, so parameter order stays Kysely's.
+ * insert the Merkle nodes they complete, store the tree's new right edge) are compiled once (per
+ * batch size), see store/compiled.ts.
  */
 function createAppendStatements(db: Db) {
-  const sentinel = (label: string) => `\u0000tongban-parameter:${label}`;
-  const bind = (compiled: CompiledQuery, values: ReadonlyMap<unknown, unknown>): CompiledQuery => ({
-    ...compiled,
-    parameters: compiled.parameters.map((parameter) => (values.has(parameter) ? values.get(parameter) : parameter)),
-  });
+  const bind = bindSentinels;
   const countSentinel = -987_654_321;
   const advanceHead = db
     .updateTable('event_log_head')

@@ -4,7 +4,8 @@
  * item names are checked against `^[A-Za-z][A-Za-z0-9_]{0,62}$` before they get here.
  */
 import { randomBytes } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { CompiledQuery, Kysely } from 'kysely';
+import { bindSentinels, sentinel } from '../../store/compiled.ts';
 import { storedBoolean, valueColumnType, type DialectName } from '../../store/dialect.ts';
 import type { Db } from '../../store/open-store.ts';
 import type { InformationItem } from '../domain/dataset.ts';
@@ -120,12 +121,32 @@ export async function selectRecords(
   fields: readonly string[],
   limit: number,
 ): Promise<Record<string, RecordValue>[]> {
-  let query = db.selectFrom(table).select([...fields]);
-  for (const [field, value] of Object.entries(match)) query = query.where(field, '=', value);
-  const rows = await query.limit(limit).execute();
+  const keys = Object.keys(match);
+  const values = new Map<unknown, unknown>(keys.map((key) => [sentinel(`match:${key}`), match[key]]));
+  values.set(limitSentinel, limit);
+  const { rows } = await db.executeQuery<Record<string, unknown>>(bindSentinels(readStatement(db, table, keys, fields), values));
   return rows.map((row) => {
     const record: Record<string, RecordValue> = {};
     for (const field of fields) record[field] = fromStored(items.get(field)!.type, row[field]);
     return record;
   });
+}
+
+const limitSentinel = -987_654_400;
+/** Record reads run on every exchange, so each shape of read is compiled once per database (store/compiled.ts). */
+const readStatements = new WeakMap<object, Map<string, CompiledQuery>>();
+
+function readStatement(db: Kysely<DynamicTables>, table: string, keys: readonly string[], fields: readonly string[]): CompiledQuery {
+  let statements = readStatements.get(db);
+  if (!statements) readStatements.set(db, (statements = new Map()));
+  const shape = JSON.stringify([table, keys, fields]);
+  let compiled = statements.get(shape);
+  if (!compiled) {
+    let query = db.selectFrom(table).select([...fields]);
+    for (const key of keys) query = query.where(key, '=', sentinel(`match:${key}`));
+    compiled = query.limit(limitSentinel).compile();
+    if (statements.size >= 256) statements.delete(statements.keys().next().value!);
+    statements.set(shape, compiled);
+  }
+  return compiled;
 }

@@ -5,6 +5,7 @@
  * processes racing on one id each work out an answer, and all but the first discard theirs.
  */
 import type { CompiledQuery } from 'kysely';
+import { bindSentinels, sentinel } from '../../store/compiled.ts';
 import type { Db } from '../../store/open-store.ts';
 import type { ExchangeInboundTable } from './tables.ts';
 
@@ -49,22 +50,12 @@ export interface InboundStore {
 
 const insertColumns = ['id', 'from_node', 'op', 'agreement', 'request_hash', 'status', 'answer_status', 'answer', 'received_at', 'answered_at'] as const;
 
-/**
- * The two statements every exchange runs (look the id up; store the answer unless one is there),
- * built once: building them with the query builder per message cost about as much as running
- * them. Each placeholder is found by a sentinel value, so the parameter order stays Kysely's.
- */
+/** The two statements every exchange runs (look the id up; store the answer unless one is there), built once (see store/compiled.ts). */
 function createStatements(root: Db) {
-  const bind = (compiled: CompiledQuery, values: ReadonlyMap<unknown, unknown>): CompiledQuery => ({
-    ...compiled,
-    parameters: compiled.parameters.map((parameter) => {
-      if (!values.has(parameter)) throw new Error(`unbound parameter in ${compiled.sql}`);
-      return values.get(parameter);
-    }),
-  });
-  const idSentinel = '\u0000tongban-parameter:id';
+  const bind = (compiled: CompiledQuery, values: ReadonlyMap<unknown, unknown>) => bindSentinels(compiled, values, true);
+  const idSentinel = sentinel('id');
   const lookup = root.selectFrom('exchange_inbound').selectAll().where('id', '=', idSentinel).compile();
-  const sentinels = Object.fromEntries(insertColumns.map((column) => [column, `\u0000tongban-parameter:${column}`])) as Record<(typeof insertColumns)[number], string>;
+  const sentinels = Object.fromEntries(insertColumns.map((column) => [column, sentinel(column)])) as Record<(typeof insertColumns)[number], string>;
   const insert = root
     .insertInto('exchange_inbound')
     .values(sentinels as unknown as ExchangeInboundTable)
