@@ -45,7 +45,7 @@ import {
   type QueryBody,
   type VerifyBody,
 } from './domain/message.ts';
-import { batchRoot, isBatchedJws, maxBatchMemberBytes, maxBatchMembers, memberOfBatch, parseBatchDocument, signBatch, type BatchDocument, type Evidence } from './domain/batch.ts';
+import { batchRoot, isBatchedJws, maxBatchMemberBytes, maxBatchMembers, memberOfBatch, parseBatchDocument, signBatch, wholeBatch, type BatchDocument, type BatchedJws, type Evidence } from './domain/batch.ts';
 import { openBody, sealBody } from './sealing.ts';
 import { createGroupCommit } from './group-commit.ts';
 import type { InboundKey, InboundStore, StoredAnswer } from './store/inbound-store.ts';
@@ -223,6 +223,27 @@ export function verifyEvidenceFromMember(directory: DirectoryService, evidence: 
     throw new InputError('The batch member payload is not canonical base64url JSON.', { path: '/payload' }, 'envelope_invalid');
   }
   return { payload: payload.value, payloadText: payload.text, kid: verified.kid, header: verified.header };
+}
+
+/**
+ * Authenticates every member of one signed batch at once — one signature check, one tree over all
+ * the payloads (`wholeBatch`) — for a node holding the whole batch, as a requester holds the
+ * answers to a batch it sent. Undefined when `members` are not that whole batch or do not verify
+ * as one: the caller then checks each member alone, which names what is wrong with which.
+ */
+export function verifyWholeBatchFromMember(directory: DirectoryService, members: readonly BatchedJws[], from: string): VerifiedJws[] | undefined {
+  const first = members[0]?.batch;
+  if (!first || members.some(({ batch }) => batch.protected !== first.protected || batch.payload !== first.payload || batch.signature !== first.signature)) return undefined;
+  try {
+    const { document, verified } = verifyBatchFromMember(directory, first, from);
+    if (!wholeBatch(suiteForJwsAlgorithm(verified.header.alg)!, members, document)) return undefined;
+    return members.map((member) => {
+      const payload = decodeCanonicalPayload(member.payload, 'payload');
+      return { payload: payload.value, payloadText: payload.text, kid: verified.kid, header: verified.header };
+    });
+  } catch {
+    return undefined;
+  }
 }
 
 /**

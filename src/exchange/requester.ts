@@ -5,13 +5,13 @@
 import type { EventInput } from '../audit/domain/event.ts';
 import { errorCodes, TongbanError, toTongbanError, type ErrorCode } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
-import { canonicalJson, signCanonicalJws } from '../crypto/index.ts';
+import { canonicalJson, signCanonicalJws, type VerifiedJws } from '../crypto/index.ts';
 import type { DirectoryService } from '../directory/index.ts';
 import type { NodeCore } from '../node/node-core.ts';
 import { isSealed, type Answer, type Message, type QueryBody, type VerifyBody } from './domain/message.ts';
 import { withTimestamp } from './domain/canonical-message.ts';
-import { maxBatchMemberBytes, signBatch, type Evidence } from './domain/batch.ts';
-import { asEvidence, requestHashOfTimeless, subjectHashOf, verifyEvidenceFromMember } from './gateway.ts';
+import { isBatchedJws, maxBatchMemberBytes, signBatch, type Evidence } from './domain/batch.ts';
+import { asEvidence, requestHashOfTimeless, subjectHashOf, verifyEvidenceFromMember, verifyWholeBatchFromMember } from './gateway.ts';
 import { createGroupCommit } from './group-commit.ts';
 import { postJsonOf } from './keep-alive-fetch.ts';
 import { openBody, sealBody } from './sealing.ts';
@@ -55,6 +55,9 @@ export interface PreparedMessage {
   /** The canonical JSON of `message` (no `ts`), when prepare() made it; the outbox does without. */
   readonly timelessText?: string;
 }
+
+/** Answers already authenticated with the rest of their batch, by the evidence object. */
+type Verified = ReadonlyMap<unknown, VerifiedJws>;
 
 /** A request sent synchronously, as listed among the sent requests, and its event. */
 interface SentWrite {
@@ -146,14 +149,28 @@ export function createRequester(core: NodeCore, directory: DirectoryService) {
   }
 
   /** The outcome of one message from its HTTP status and body: the verified answer, or the refusal thrown. */
-  async function outcomeOf(prepared: PreparedMessage, message: Message, sent: Date, status: number, payload: unknown): Promise<ExchangeOutcome> {
+  async function outcomeOf(prepared: PreparedMessage, message: Message, sent: Date, status: number, payload: unknown, verified?: Verified): Promise<ExchangeOutcome> {
     const answered = clock.now();
     if (status === 200) {
       const evidence = asEvidence((payload as { answer?: unknown } | null)?.answer);
-      const answer = await checkAnswer(evidence, message);
+      const answer = await checkAnswer(evidence, message, verified);
       return { id: message.id, route: prepared.route, answer, evidence, timings: { sent: sent.toISOString(), answered: answered.toISOString() } };
     }
-    throw await refusalFrom(payload, status, message);
+    throw await refusalFrom(payload, status, message, verified);
+  }
+
+  /**
+   * The answers to a batch normally come as the whole of one answer batch: then they are
+   * authenticated together (one tree instead of a proof check per answer), else one by one.
+   */
+  function verifiedTogether(results: readonly unknown[], to: string): Verified | undefined {
+    const evidence = results.map((result) => {
+      const { status, body } = (result ?? {}) as { status?: unknown; body?: { answer?: unknown; details?: { answer?: unknown } } };
+      return status === 200 ? body?.answer : body?.details?.answer;
+    });
+    if (!evidence.every(isBatchedJws)) return undefined;
+    const verified = verifyWholeBatchFromMember(directory, evidence, to);
+    return verified && new Map(evidence.map((member, index) => [member, verified[index]!]));
   }
 
   /**
@@ -189,6 +206,7 @@ export function createRequester(core: NodeCore, directory: DirectoryService) {
     if (response.status === 200 && (!Array.isArray(results) || results.length !== batch.length)) {
       return everyone(new TongbanError('answer_invalid', `Node ${to} did not answer each of the ${batch.length} messages of the batch.`, { to }));
     }
+    const verified = response.status === 200 ? verifiedTogether(results as unknown[], to) : undefined;
     return Promise.allSettled(
       messages.map(async (message, index) => {
         if (response.status !== 200) throw await refusalFrom(payload, response.status, message);
@@ -196,7 +214,7 @@ export function createRequester(core: NodeCore, directory: DirectoryService) {
         if (typeof result !== 'object' || result === null || typeof result.status !== 'number') {
           throw new TongbanError('answer_invalid', `Node ${to} answered message ${message.id} without a status.`, { to, id: message.id });
         }
-        return outcomeOf(batch[index]!, message, sent, result.status, result.body);
+        return outcomeOf(batch[index]!, message, sent, result.status, result.body, verified);
       }),
     );
   }
@@ -273,10 +291,10 @@ export function createRequester(core: NodeCore, directory: DirectoryService) {
   }
 
   /** Verifies the signed answer and opens a sealed body. */
-  async function checkAnswer(evidence: Evidence, message: Message): Promise<ExchangeOutcome['answer']> {
+  async function checkAnswer(evidence: Evidence, message: Message, verified?: Verified): Promise<ExchangeOutcome['answer']> {
     let answer: Answer;
     try {
-      answer = asAnswer(verifyEvidenceFromMember(directory, evidence, message.to, (payload) => new Date(asAnswer(payload).ts)).payload);
+      answer = asAnswer((verified?.get(evidence) ?? verifyEvidenceFromMember(directory, evidence, message.to, (payload) => new Date(asAnswer(payload).ts))).payload);
     } catch (error) {
       throw new TongbanError('answer_invalid', `The answer from ${message.to} does not verify: ${(error as Error).message}`, { to: message.to });
     }
@@ -291,13 +309,13 @@ export function createRequester(core: NodeCore, directory: DirectoryService) {
   }
 
   /** Turns a partner's error answer into our error, keeping the clause; a signed denial is verified. */
-  async function refusalFrom(payload: unknown, status: number, message: Message): Promise<TongbanError> {
+  async function refusalFrom(payload: unknown, status: number, message: Message, verified?: Verified): Promise<TongbanError> {
     const body = (payload ?? {}) as { code?: unknown; message?: unknown; details?: Record<string, unknown> };
     const code: ErrorCode = typeof body.code === 'string' && body.code in errorCodes ? (body.code as ErrorCode) : 'answer_invalid';
     const details: Record<string, unknown> = { ...(body.details ?? {}), partner: message.to, httpStatus: status };
     if (body.details?.answer !== undefined) {
       try {
-        const answer = await checkAnswer(asEvidence(body.details.answer), message);
+        const answer = await checkAnswer(asEvidence(body.details.answer), message, verified);
         details.clause = answer.decision.clause;
         details.agreement = answer.decision.agreement;
       } catch (error) {

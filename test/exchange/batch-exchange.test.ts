@@ -11,7 +11,7 @@ import { newId } from '../../src/core/ids.ts';
 import { canonicalJson, signJws, type JwsSigner } from '../../src/crypto/index.ts';
 import type { Bridge, StaffSession } from '../../src/demo/federation-setup.ts';
 import { isBatchedJws, signBatch, type BatchedJws } from '../../src/exchange/domain/batch.ts';
-import { verifyEvidenceFromMember } from '../../src/exchange/gateway.ts';
+import { verifyEvidenceFromMember, verifyWholeBatchFromMember } from '../../src/exchange/gateway.ts';
 import { startTestFederation, type TestFederation } from '../support/federation.ts';
 import type { TestNode } from '../support/nodes.ts';
 
@@ -145,6 +145,17 @@ describe('batch signatures between two nodes', () => {
       const answer = verifyEvidenceFromMember(requester.running.node.directory, member, '520400', () => new Date()).payload as { inReplyTo: string };
       assert.equal(answer.inReplyTo, messages[index]!.id, 'results come in the order of the messages');
     });
+    // The requester holding the whole answer batch checks it at once, with the same result; anything
+    // but that whole batch, untouched, is left to the member-by-member check.
+    const directory = requester.running.node.directory;
+    const together = verifyWholeBatchFromMember(directory, evidence, '520400');
+    assert.deepEqual(
+      together?.map((verified) => verified.payload),
+      evidence.map((member) => verifyEvidenceFromMember(directory, member, '520400', () => new Date()).payload),
+    );
+    assert.equal(verifyWholeBatchFromMember(directory, evidence.slice(1), '520400'), undefined, 'a member short');
+    assert.equal(verifyWholeBatchFromMember(directory, [evidence[0]!, { ...evidence[1]!, proof: evidence[2]!.proof }, evidence[2]!], '520400'), undefined, 'a proof swapped');
+    assert.equal(verifyWholeBatchFromMember(directory, evidence, '330000'), undefined, 'another sender');
     // The same message alone, re-signed later (as an outbox retry would): the stored batched answer.
     const retried = await post('/api/v1/exchange/messages', signJws({ ...messages[1]!, ts: new Date(Date.now() + 1000).toISOString() }, signer));
     assert.equal(retried.status, 200);

@@ -12,6 +12,7 @@ import {
   memberOfBatch,
   parseBatchDocument,
   signBatch,
+  wholeBatch,
   type BatchDocument,
   type BatchedJws,
 } from '../../src/exchange/domain/batch.ts';
@@ -126,6 +127,31 @@ for (const suiteName of ['intl', 'sm'] as const) {
       assert.throws(() => signBatch([], signer, header), RangeError);
       assert.throws(() => signBatch(answers(maxBatchMembers + 1), signer, header), RangeError);
       assert.equal(signBatch(answers(maxBatchMembers), signer, header).length, maxBatchMembers);
+    });
+
+    test('the whole batch checks at once, and says no to anything memberOfBatch would refuse', () => {
+      for (const count of [1, 2, 3, 7, 13]) {
+        const members = signBatch(answers(count), signer, header);
+        const document = documentOf(members[0]!);
+        assert.ok(wholeBatch(suite, members, document), `a batch of ${count}`);
+        assert.equal(wholeBatch(suite, members.slice(0, -1), document), false, 'one member short');
+        assert.equal(wholeBatch(suite, [...members, members[0]!], document), false, 'one member too many');
+        assert.equal(wholeBatch(suite, members, { ...document, size: count + 1 }), false, 'another size');
+        assert.equal(wholeBatch(suite, members, { ...document, root: documentOf(signBatch(answers(count + 1), signer, header)[0]!).root }), false, 'another root');
+        members.forEach((member, index) => {
+          const swapped = (replacement: BatchedJws) => members.map((other) => (other === member ? replacement : other));
+          assert.equal(wholeBatch(suite, swapped(withPayloadByteChanged(member, index)), document), false, `payload of ${index} changed`);
+          if (member.proof.length > 0) {
+            assert.equal(wholeBatch(suite, swapped({ ...member, proof: member.proof.slice(0, -1) }), document), false, `proof of ${index} truncated`);
+            assert.equal(wholeBatch(suite, swapped({ ...member, proof: [...member.proof].reverse() }), document), member.proof.length === 1, `proof of ${index} reordered`);
+          }
+          assert.equal(wholeBatch(suite, swapped({ ...member, proof: [...member.proof, document.root] }), document), false, `proof of ${index} extended`);
+        });
+        if (count > 1) {
+          assert.equal(wholeBatch(suite, [...members].reverse(), document), false, 'out of order');
+          assert.equal(wholeBatch(suite, members.map((member, index) => (index === 0 ? { ...member, proof: members[1]!.proof } : member)), document), false, 'a proof of another member');
+        }
+      }
     });
 
     test('property: every member verifies, and none at another index', () => {

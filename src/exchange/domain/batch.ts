@@ -126,6 +126,24 @@ export function memberOfBatch(suite: CryptoSuite, member: BatchedJws, document: 
   return verifyInclusion(suite, member.index, document.size, leaf, proof, Buffer.from(document.root, 'base64url'));
 }
 
+/**
+ * Whether `members` are the whole batch the document names, in index order, each with the proof
+ * the tree over all their payloads gives: what `memberOfBatch` says of each, for a receiver of
+ * every member (the answers to a batch it sent), with one tree instead of one proof check each.
+ */
+export function wholeBatch(suite: CryptoSuite, members: readonly BatchedJws[], document: BatchDocument): boolean {
+  if (members.length !== document.size || members.some((member, index) => member.index !== index)) return false;
+  const tree = treeOf(
+    suite,
+    members.map((member) => Buffer.from(member.payload, 'base64url')),
+  );
+  if (toBase64Url(tree.root()) !== document.root) return false;
+  return members.every((member, index) => {
+    const proof = tree.inclusionProof(index);
+    return proof.length === member.proof.length && proof.every((hash, at) => toBase64Url(hash) === member.proof[at]);
+  });
+}
+
 /** Checks the shape of a batch document (after its signature verified, or to refuse it in protocol order). */
 export function parseBatchDocument(value: unknown): BatchDocument {
   const refuse = (why: string): never => {
