@@ -48,6 +48,9 @@ const REQUESTER = { code: '331083', name: '浙江省玉环市', level: 'county' 
 const DATASET = `${PROVIDER.code}/social-insurance-enrolment`;
 const FIELDS = ['name', 'insuredStatus', 'insuredSince'];
 
+/** The Node flags on the `#!` line of the `tongban` command, so a node is served here as its users run it. */
+const commandNodeFlags = (/^#!.*\bnode\b(.*)$/m.exec(readFileSync(join(repoRoot, 'bin/tongban.mjs'), 'utf8'))?.[1] ?? '').trim().split(/\s+/).filter(Boolean);
+
 /** The measured run of each scenario on the profiles' clock, written beside the CPU profiles. */
 const profileWindows: Record<string, { fromUs: number; toUs: number; requests: number }[]> = {};
 
@@ -196,7 +199,10 @@ async function startNode(root: string, suite: 'intl' | 'sm', node: { code: strin
     env: {},
     extraConfig: { auth: { passwordCostLog2: 10 }, log: { level: 'warn' } },
   });
-  const nodeFlags = CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROFILE_DIR}`, `--cpu-prof-name=${suite}-${node.code}-${process.pid}.cpuprofile`] : [];
+  const nodeFlags = [
+    ...commandNodeFlags,
+    ...(CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROFILE_DIR}`, `--cpu-prof-name=${suite}-${node.code}-${process.pid}.cpuprofile`] : []),
+  ];
   const child = spawn(process.execPath, [...nodeFlags, join(repoRoot, 'bin/tongban.mjs'), 'serve', '--dir', dir, '--port', String(port)], {
     cwd: repoRoot,
     stdio: ['ignore', 'ignore', 'pipe'],
