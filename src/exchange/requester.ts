@@ -10,7 +10,7 @@ import type { DirectoryService } from '../directory/index.ts';
 import type { NodeCore } from '../node/node-core.ts';
 import { isSealed, type Answer, type Message, type QueryBody, type VerifyBody } from './domain/message.ts';
 import { withTimestamp } from './domain/canonical-message.ts';
-import { isBatchedJws, maxBatchMemberBytes, signBatch, type Evidence } from './domain/batch.ts';
+import { isBatchedJws, maxBatchMemberBytes, signWholeBatch, type Evidence } from './domain/batch.ts';
 import { asEvidence, requestHashOfTimeless, subjectHashOf, verifyEvidenceFromMember, verifyWholeBatchFromMember } from './gateway.ts';
 import { createGroupCommit } from './group-commit.ts';
 import { postJsonOf } from './keep-alive-fetch.ts';
@@ -183,11 +183,11 @@ export function createRequester(core: NodeCore, directory: DirectoryService) {
     const messages = batch.map((prepared) => ({ ...prepared.message, ts: sent.toISOString() }) as Message);
     const texts = batch.map((prepared, index) => withTimestamp(prepared.timelessText!, messages[index]!));
     const to = messages[0]!.to;
-    const members = signBatch(texts, await core.keyring.signer(), { id: newId(), from: info.code, to, ts: sent.toISOString() });
+    const whole = signWholeBatch(texts, await core.keyring.signer(), { id: newId(), from: info.code, to, ts: sent.toISOString() });
     const everyone = (error: unknown) => batch.map((): PromiseSettledResult<ExchangeOutcome> => ({ status: 'rejected', reason: error }));
     let response: { readonly status: number; readonly text: string };
     try {
-      response = await postJson(batch[0]!.batchUrl!, JSON.stringify({ batch: members[0]!.batch, payloads: members.map((member) => member.payload) }), config.exchange.requestTimeoutMs);
+      response = await postJson(batch[0]!.batchUrl!, JSON.stringify(whole), config.exchange.requestTimeoutMs);
     } catch (error) {
       return everyone(new TongbanError('partner_unreachable', `Node ${to} did not answer: ${(error as Error).message}.`, { to, url: batch[0]!.batchUrl }));
     } finally {

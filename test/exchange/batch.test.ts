@@ -12,6 +12,7 @@ import {
   memberOfBatch,
   parseBatchDocument,
   signBatch,
+  signWholeBatch,
   wholeBatch,
   type BatchDocument,
   type BatchedJws,
@@ -127,6 +128,17 @@ for (const suiteName of ['intl', 'sm'] as const) {
       assert.throws(() => signBatch([], signer, header), RangeError);
       assert.throws(() => signBatch(answers(maxBatchMembers + 1), signer, header), RangeError);
       assert.equal(signBatch(answers(maxBatchMembers), signer, header).length, maxBatchMembers);
+    });
+
+    test('a whole batch is sent without proofs: the payloads and a signed root over them', () => {
+      const texts = answers(5);
+      const whole = signWholeBatch(texts, signer, header);
+      assert.deepEqual(Object.keys(whole), ['batch', 'payloads']);
+      assert.deepEqual(whole.payloads.map((payload) => Buffer.from(payload, 'base64url').toString('utf8')), texts);
+      const document = parseBatchDocument(verifyJws(whole.batch, () => signer).payload);
+      assert.equal(document.size, 5);
+      assert.equal(batchRoot(suite, whole.payloads.map((payload) => Buffer.from(payload, 'base64url'))), document.root);
+      assert.throws(() => signWholeBatch([], signer, header), RangeError);
     });
 
     test('the whole batch checks at once, and says no to anything memberOfBatch would refuse', () => {

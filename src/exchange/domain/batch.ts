@@ -96,12 +96,29 @@ export function signBatch(
   signer: JwsSigner,
   header: { readonly id: string; readonly from: string; readonly to: string; readonly ts: string },
 ): BatchedJws[] {
+  const { batch, payloads, tree } = signed(canonicalTexts, signer, header);
+  return payloads.map((payload, index) => ({ payload: payload.toString('base64url'), batch, index, proof: tree.inclusionProof(index).map(toBase64Url) }));
+}
+
+/**
+ * The batch JWS and the members' payloads (base64url) without their proofs: what a node sends when
+ * it sends the whole batch, whose receiver rebuilds the tree itself.
+ */
+export function signWholeBatch(
+  canonicalTexts: readonly string[],
+  signer: JwsSigner,
+  header: { readonly id: string; readonly from: string; readonly to: string; readonly ts: string },
+): { readonly batch: FlattenedJws; readonly payloads: string[] } {
+  const { batch, payloads } = signed(canonicalTexts, signer, header);
+  return { batch, payloads: payloads.map((payload) => payload.toString('base64url')) };
+}
+
+function signed(canonicalTexts: readonly string[], signer: JwsSigner, header: { readonly id: string; readonly from: string; readonly to: string; readonly ts: string }) {
   if (canonicalTexts.length === 0 || canonicalTexts.length > maxBatchMembers) throw new RangeError(`a batch has 1 to ${maxBatchMembers} members`);
   const payloads = canonicalTexts.map((text) => Buffer.from(text, 'utf8'));
   const tree = treeOf(signer.suite, payloads);
   const document: BatchDocument = { type: batchDocumentType, ...header, size: payloads.length, root: toBase64Url(tree.root()) };
-  const batch = signJws(document, signer);
-  return payloads.map((payload, index) => ({ payload: payload.toString('base64url'), batch, index, proof: tree.inclusionProof(index).map(toBase64Url) }));
+  return { batch: signJws(document, signer), payloads, tree };
 }
 
 /** The root of the tree over these members' payloads (the receiver of a whole batch checks it against the signed one). */
