@@ -1,7 +1,8 @@
 /**
  * Statements that run on every exchange are built with the query builder once and re-run with
  * fresh parameters: building one costs about as much as SQLite running it. Each parameter to
- * fill in is compiled as a sentinel value and found by it, so the order stays Kysely's.
+ * fill in is compiled as a sentinel value; where each sentinel landed is found once, so the
+ * order stays Kysely's and filling in is a copy by position.
  */
 import type { CompiledQuery } from 'kysely';
 
@@ -11,16 +12,12 @@ export function sentinel(label: string): string {
 }
 
 /**
- * `compiled` with each sentinel in `values` replaced by its value. Other parameters (literals the
- * builder made parameters, e.g. `id = 1`) stay, unless `strict`, when any of them is a bug.
+ * A function that fills `compiled` with `values[i]` wherever `sentinels[i]` stands. Other
+ * parameters (literals the builder made parameters, e.g. `id = 1`) stay as compiled.
  */
-export function bindSentinels(compiled: CompiledQuery, values: ReadonlyMap<unknown, unknown>, strict = false): CompiledQuery {
-  return {
-    ...compiled,
-    parameters: compiled.parameters.map((parameter) => {
-      if (values.has(parameter)) return values.get(parameter);
-      if (strict) throw new Error(`unbound parameter in ${compiled.sql}`);
-      return parameter;
-    }),
-  };
+export function binder(compiled: CompiledQuery, sentinels: readonly unknown[]): (values: readonly unknown[]) => CompiledQuery {
+  const slots = compiled.parameters.map((parameter) => sentinels.indexOf(parameter));
+  const missing = sentinels.filter((value) => !compiled.parameters.includes(value));
+  if (missing.length > 0) throw new Error(`sentinels not in the statement ${compiled.sql}: ${missing.map(String).join(', ')}`);
+  return (values) => ({ ...compiled, parameters: slots.map((slot, index) => (slot < 0 ? compiled.parameters[index] : values[slot])) });
 }

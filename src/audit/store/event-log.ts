@@ -9,7 +9,7 @@ import { sql, type CompiledQuery, type Insertable } from 'kysely';
 import { canonicalJson } from '../../crypto/canonical-json.ts';
 import type { Clock } from '../../core/clock.ts';
 import { newId } from '../../core/ids.ts';
-import { bindSentinels, sentinel } from '../../store/compiled.ts';
+import { binder, sentinel } from '../../store/compiled.ts';
 import type { Db } from '../../store/open-store.ts';
 import { leafHashInput, leafObject, type EventInput, type LoggedEvent } from '../domain/event.ts';
 import { extendFrontier, splitFrontier, type StoredNode } from '../domain/merkle.ts';
@@ -46,83 +46,69 @@ type EventRow = Insertable<EventTable>;
  * batch size), see store/compiled.ts.
  */
 function createAppendStatements(db: Db) {
-  const bind = bindSentinels;
   const countSentinel = -987_654_321;
-  const advanceHead = db
-    .updateTable('event_log_head')
-    .set((eb) => ({ size: eb('size', '+', countSentinel) }))
-    .where('id', '=', 1)
-    .returning(['size', 'tree_size', 'frontier'])
-    .compile();
+  const advanceHead = binder(
+    db
+      .updateTable('event_log_head')
+      .set((eb) => ({ size: eb('size', '+', countSentinel) }))
+      .where('id', '=', 1)
+      .returning(['size', 'tree_size', 'frontier'])
+      .compile(),
+    [countSentinel],
+  );
   const treeSizeSentinel = -987_654_322;
   const frontierSentinel = sentinel('frontier');
-  const advanceTree = db
-    .updateTable('event_log_head')
-    .set({ tree_size: treeSizeSentinel, frontier: frontierSentinel as unknown as Buffer })
-    .where('id', '=', 1)
-    .compile();
+  const advanceTree = binder(
+    db
+      .updateTable('event_log_head')
+      .set({ tree_size: treeSizeSentinel, frontier: frontierSentinel as unknown as Buffer })
+      .where('id', '=', 1)
+      .compile(),
+    [treeSizeSentinel, frontierSentinel],
+  );
   // The common case in one statement: advance size and tree together, guarded by the head this
   // process last wrote (see `append`). Distinct sentinels, since each fills its own placeholder.
-  const guardCountSentinel = -987_654_323;
-  const guardTreeCountSentinel = -987_654_324;
-  const guardSizeSentinel = -987_654_325;
-  const guardTreeSizeSentinel = -987_654_326;
-  const guardFrontierSentinel = sentinel('guard-frontier');
-  const guardNewFrontierSentinel = sentinel('guard-new-frontier');
-  const guardedAdvance = db
-    .updateTable('event_log_head')
-    .set((eb) => ({
-      size: eb('size', '+', guardCountSentinel),
-      tree_size: eb('tree_size', '+', guardTreeCountSentinel),
-      frontier: guardNewFrontierSentinel as unknown as Buffer,
-    }))
-    .where('id', '=', 1)
-    .where('size', '=', guardSizeSentinel)
-    .where('tree_size', '=', guardTreeSizeSentinel)
-    .where('frontier', '=', guardFrontierSentinel as unknown as Buffer)
-    .returning(['size'])
-    .compile();
-  /** Multi-row inserts compiled once per row count, filled in by sentinel. */
+  const guard = [-987_654_323, -987_654_324, -987_654_325, -987_654_326, sentinel('guard-frontier'), sentinel('guard-new-frontier')] as const;
+  const [guardCount, guardTreeCount, guardSize, guardTreeSize, guardFrontier, guardNewFrontier] = guard;
+  const guardedAdvance = binder(
+    db
+      .updateTable('event_log_head')
+      .set((eb) => ({
+        size: eb('size', '+', guardCount),
+        tree_size: eb('tree_size', '+', guardTreeCount),
+        frontier: guardNewFrontier as unknown as Buffer,
+      }))
+      .where('id', '=', 1)
+      .where('size', '=', guardSize)
+      .where('tree_size', '=', guardTreeSize)
+      .where('frontier', '=', guardFrontier as unknown as Buffer)
+      .returning(['size'])
+      .compile(),
+    guard,
+  );
+  /** Multi-row inserts compiled once per row count; values go row by row, column by column. */
   function multiInsert<T extends 'events' | 'merkle_nodes'>(table: T, columns: readonly string[]) {
-    const compiledByCount = new Map<number, CompiledQuery>();
+    const byCount = new Map<number, (values: readonly unknown[]) => CompiledQuery>();
     return (rows: ReadonlyArray<Readonly<Record<string, unknown>>>): CompiledQuery => {
-      let compiled = compiledByCount.get(rows.length);
-      if (!compiled) {
-        const templates = rows.map((_, row) => Object.fromEntries(columns.map((column) => [column, sentinel(`${table}:${row}:${column}`)])));
-        compiled = db.insertInto(table).values(templates as never).compile();
-        if (compiledByCount.size < 64) compiledByCount.set(rows.length, compiled);
+      let bind = byCount.get(rows.length);
+      if (!bind) {
+        const sentinels = rows.map((_, row) => columns.map((column) => sentinel(`${table}:${row}:${column}`)));
+        const templates = sentinels.map((row) => Object.fromEntries(columns.map((column, at) => [column, row[at]])));
+        bind = binder(db.insertInto(table).values(templates as never).compile(), sentinels.flat());
+        if (byCount.size < 64) byCount.set(rows.length, bind);
       }
-      const values = new Map<unknown, unknown>();
-      rows.forEach((row, index) => {
-        for (const column of columns) values.set(sentinel(`${table}:${index}:${column}`), row[column]);
-      });
-      return bind(compiled, values);
+      const values: unknown[] = [];
+      for (const row of rows) for (const column of columns) values.push(row[column]);
+      return bind(values);
     };
   }
   const eventColumns = ['seq', 'id', 'ts', 'type', 'actor', 'outcome', 'subject_hash', 'payload', 'leaf_hash'] as const;
   const insertNodes = multiInsert('merkle_nodes', ['level', 'idx', 'hash']);
   return {
-    advanceHead: (count: number) => bind(advanceHead, new Map([[countSentinel, count]])),
+    advanceHead: (count: number) => advanceHead([count]),
     guardedAdvance: (count: number, expected: { size: number; frontier: Buffer }, frontier: Buffer) =>
-      bind(
-        guardedAdvance,
-        new Map<unknown, unknown>([
-          [guardCountSentinel, count],
-          [guardTreeCountSentinel, count],
-          [guardSizeSentinel, expected.size],
-          [guardTreeSizeSentinel, expected.size],
-          [guardFrontierSentinel, expected.frontier],
-          [guardNewFrontierSentinel, frontier],
-        ]),
-      ),
-    advanceTree: (treeSize: number, frontier: Buffer) =>
-      bind(
-        advanceTree,
-        new Map<unknown, unknown>([
-          [treeSizeSentinel, treeSize],
-          [frontierSentinel, frontier],
-        ]),
-      ),
+      guardedAdvance([count, count, expected.size, expected.size, expected.frontier, frontier]),
+    advanceTree: (treeSize: number, frontier: Buffer) => advanceTree([treeSize, frontier]),
     insertEvents: multiInsert('events', eventColumns) as (rows: readonly EventRow[]) => CompiledQuery,
     insertNodes: (nodes: readonly StoredNode[]) =>
       insertNodes(nodes.map((node) => ({ level: node.level, idx: node.index, hash: Buffer.from(node.hash) }))),

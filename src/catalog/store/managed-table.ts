@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { CompiledQuery, Kysely } from 'kysely';
-import { bindSentinels, sentinel } from '../../store/compiled.ts';
+import { binder, sentinel } from '../../store/compiled.ts';
 import { storedBoolean, valueColumnType, type DialectName } from '../../store/dialect.ts';
 import type { Db } from '../../store/open-store.ts';
 import type { InformationItem } from '../domain/dataset.ts';
@@ -122,9 +122,8 @@ export async function selectRecords(
   limit: number,
 ): Promise<Record<string, RecordValue>[]> {
   const keys = Object.keys(match);
-  const values = new Map<unknown, unknown>(keys.map((key) => [sentinel(`match:${key}`), match[key]]));
-  values.set(limitSentinel, limit);
-  const { rows } = await db.executeQuery<Record<string, unknown>>(bindSentinels(readStatement(db, table, keys, fields), values));
+  const read = readStatement(db, table, keys, fields);
+  const { rows } = await db.executeQuery<Record<string, unknown>>(read([...keys.map((key) => match[key]), limit]));
   return rows.map((row) => {
     const record: Record<string, RecordValue> = {};
     for (const field of fields) record[field] = fromStored(items.get(field)!.type, row[field]);
@@ -134,19 +133,21 @@ export async function selectRecords(
 
 const limitSentinel = -987_654_400;
 /** Record reads run on every exchange, so each shape of read is compiled once per database (store/compiled.ts). */
-const readStatements = new WeakMap<object, Map<string, CompiledQuery>>();
+const readStatements = new WeakMap<object, Map<string, (values: readonly unknown[]) => CompiledQuery>>();
 
-function readStatement(db: Kysely<DynamicTables>, table: string, keys: readonly string[], fields: readonly string[]): CompiledQuery {
+/** The read of `fields` by `keys`, filled with the keys' values and then the limit. */
+function readStatement(db: Kysely<DynamicTables>, table: string, keys: readonly string[], fields: readonly string[]): (values: readonly unknown[]) => CompiledQuery {
   let statements = readStatements.get(db);
   if (!statements) readStatements.set(db, (statements = new Map()));
   const shape = JSON.stringify([table, keys, fields]);
-  let compiled = statements.get(shape);
-  if (!compiled) {
+  let read = statements.get(shape);
+  if (!read) {
+    const sentinels = keys.map((key) => sentinel(`match:${key}`));
     let query = db.selectFrom(table).select([...fields]);
-    for (const key of keys) query = query.where(key, '=', sentinel(`match:${key}`));
-    compiled = query.limit(limitSentinel).compile();
+    keys.forEach((key, at) => (query = query.where(key, '=', sentinels[at]!)));
+    read = binder(query.limit(limitSentinel).compile(), [...sentinels, limitSentinel]);
     if (statements.size >= 256) statements.delete(statements.keys().next().value!);
-    statements.set(shape, compiled);
+    statements.set(shape, read);
   }
-  return compiled;
+  return read;
 }

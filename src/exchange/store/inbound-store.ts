@@ -5,7 +5,7 @@
  * processes racing on one id each work out an answer, and all but the first discard theirs.
  */
 import type { CompiledQuery } from 'kysely';
-import { bindSentinels, sentinel } from '../../store/compiled.ts';
+import { binder, sentinel } from '../../store/compiled.ts';
 import type { Db } from '../../store/open-store.ts';
 import type { ExchangeInboundTable } from './tables.ts';
 
@@ -52,18 +52,20 @@ const insertColumns = ['id', 'from_node', 'op', 'agreement', 'request_hash', 'st
 
 /** The two statements every exchange runs (look the id up; store the answer unless one is there), built once (see store/compiled.ts). */
 function createStatements(root: Db) {
-  const bind = (compiled: CompiledQuery, values: ReadonlyMap<unknown, unknown>) => bindSentinels(compiled, values, true);
   const idSentinel = sentinel('id');
-  const lookup = root.selectFrom('exchange_inbound').selectAll().where('id', '=', idSentinel).compile();
-  const sentinels = Object.fromEntries(insertColumns.map((column) => [column, sentinel(column)])) as Record<(typeof insertColumns)[number], string>;
-  const insert = root
-    .insertInto('exchange_inbound')
-    .values(sentinels as unknown as ExchangeInboundTable)
-    .onConflict((conflict) => conflict.column('id').doNothing())
-    .compile();
+  const lookup = binder(root.selectFrom('exchange_inbound').selectAll().where('id', '=', idSentinel).compile(), [idSentinel]);
+  const sentinels = insertColumns.map((column) => sentinel(column));
+  const insert = binder(
+    root
+      .insertInto('exchange_inbound')
+      .values(Object.fromEntries(insertColumns.map((column, at) => [column, sentinels[at]])) as unknown as ExchangeInboundTable)
+      .onConflict((conflict) => conflict.column('id').doNothing())
+      .compile(),
+    sentinels,
+  );
   return {
-    lookup: (id: string) => bind(lookup, new Map([[idSentinel, id]])),
-    insert: (row: ExchangeInboundTable) => bind(insert, new Map(insertColumns.map((column) => [sentinels[column], row[column]]))),
+    lookup: (id: string) => lookup([id]),
+    insert: (row: ExchangeInboundTable) => insert(insertColumns.map((column) => row[column])),
   };
 }
 
