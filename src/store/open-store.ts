@@ -50,10 +50,12 @@ function openSqlite(path: string): Store {
     // Every exchange rewrites the same hot pages (the log head, index roots, the newest leaves). A
     // checkpoint copies each page once however often the WAL holds it, so checkpointing every 16 MiB
     // instead of every 4 MiB writes less and syncs a quarter as often; the WAL is cut back to
-    // 64 MiB after each. A 32 MiB page cache keeps those pages and the index paths of lookups.
+    // 64 MiB after each. An 8 MiB page cache keeps those pages and the index paths of lookups; a
+    // larger one costs every commit more (SQLite walks the cache's page hash to drop pages past
+    // the end: 3–4 µs more per inserted row at 32 MiB, measured), and the OS caches the rest.
     database.pragma('wal_autocheckpoint = 4000');
     database.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
-    database.pragma('cache_size = -32768');
+    database.pragma('cache_size = -8192');
     database.pragma('temp_store = MEMORY');
     registerRegexp(database);
   } catch (error) {
