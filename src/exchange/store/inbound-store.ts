@@ -4,7 +4,6 @@
  * The id is written once, together with the answer and its events (one commit per exchange);
  * processes racing on one id each work out an answer, and all but the first discard theirs.
  */
-import type { CompiledQuery } from 'kysely';
 import { binder, sentinel } from '../../store/compiled.ts';
 import type { Db } from '../../store/open-store.ts';
 import type { ExchangeInboundTable } from './tables.ts';
