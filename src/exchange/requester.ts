@@ -127,7 +127,7 @@ export function createRequester(core: NodeCore, directory: DirectoryService) {
   }
 
   /** One attempt: signs with a fresh time, posts, and verifies what comes back. */
-  async function attempt(prepared: PreparedMessage): Promise<ExchangeOutcome> {
+  async function attempt(prepared: PreparedMessage, timeoutMs = config.exchange.requestTimeoutMs): Promise<ExchangeOutcome> {
     const sent = clock.now();
     const message: Message = { ...prepared.message, ts: sent.toISOString() } as Message;
     // Serialised once per request: the time goes into the canonical text prepare() made.
@@ -135,7 +135,7 @@ export function createRequester(core: NodeCore, directory: DirectoryService) {
     const envelope = signCanonicalJws(payloadText, await core.keyring.signer());
     let response: { readonly status: number; readonly text: string };
     try {
-      response = await postJson(prepared.url, JSON.stringify(envelope), config.exchange.requestTimeoutMs);
+      response = await postJson(prepared.url, JSON.stringify(envelope), timeoutMs);
     } catch (error) {
       throw new TongbanError('partner_unreachable', `Node ${message.to} did not answer: ${(error as Error).message}.`, { to: message.to, url: prepared.url });
     }
@@ -178,7 +178,7 @@ export function createRequester(core: NodeCore, directory: DirectoryService) {
    * (domain/batch.ts), one HTTP request, one result per message. A partner without the batch
    * endpoint (an older version) gets them one by one.
    */
-  async function attemptBatch(batch: readonly PreparedMessage[], onResponse: () => void = () => undefined): Promise<PromiseSettledResult<ExchangeOutcome>[]> {
+  async function attemptBatch(batch: readonly PreparedMessage[], onResponse: () => void, timeoutMs: number): Promise<PromiseSettledResult<ExchangeOutcome>[]> {
     const sent = clock.now();
     const messages = batch.map((prepared) => ({ ...prepared.message, ts: sent.toISOString() }) as Message);
     const texts = batch.map((prepared, index) => withTimestamp(prepared.timelessText!, messages[index]!));
@@ -187,7 +187,7 @@ export function createRequester(core: NodeCore, directory: DirectoryService) {
     const everyone = (error: unknown) => batch.map((): PromiseSettledResult<ExchangeOutcome> => ({ status: 'rejected', reason: error }));
     let response: { readonly status: number; readonly text: string };
     try {
-      response = await postJson(batch[0]!.batchUrl!, JSON.stringify(whole), config.exchange.requestTimeoutMs);
+      response = await postJson(batch[0]!.batchUrl!, JSON.stringify(whole), timeoutMs);
     } catch (error) {
       return everyone(new TongbanError('partner_unreachable', `Node ${to} did not answer: ${(error as Error).message}.`, { to, url: batch[0]!.batchUrl }));
     } finally {
@@ -200,7 +200,7 @@ export function createRequester(core: NodeCore, directory: DirectoryService) {
       return everyone(new TongbanError('answer_invalid', `Node ${to} answered HTTP ${response.status} without JSON.`, { status: response.status }));
     }
     if (response.status === 404 && (payload as { code?: unknown } | null)?.code === 'route_not_found') {
-      return Promise.allSettled(batch.map((prepared) => attempt(prepared)));
+      return Promise.allSettled(batch.map((prepared) => attempt(prepared, timeoutMs)));
     }
     const results = (payload as { results?: unknown } | null)?.results;
     if (response.status === 200 && (!Array.isArray(results) || results.length !== batch.length)) {
@@ -221,8 +221,15 @@ export function createRequester(core: NodeCore, directory: DirectoryService) {
 
   /** Messages waiting for a partner, and how many requests to it are on the wire. */
   interface Lane {
-    readonly queue: { readonly prepared: PreparedMessage; readonly resolve: (outcome: ExchangeOutcome) => void; readonly reject: (error: unknown) => void }[];
+    readonly queue: Queued[];
     inFlight: number;
+  }
+  interface Queued {
+    readonly prepared: PreparedMessage;
+    /** performance.now() when it joined the queue: time spent waiting counts against its timeout. */
+    readonly queuedAt: number;
+    readonly resolve: (outcome: ExchangeOutcome) => void;
+    readonly reject: (error: unknown) => void;
   }
   const lanes = new Map<string, Lane>();
   /**
@@ -242,14 +249,24 @@ export function createRequester(core: NodeCore, directory: DirectoryService) {
       const key = `${prepared.message.to} ${prepared.batchUrl}`;
       let lane = lanes.get(key);
       if (!lane) lanes.set(key, (lane = { queue: [], inFlight: 0 }));
-      lane.queue.push({ prepared, resolve, reject });
+      lane.queue.push({ prepared, queuedAt: performance.now(), resolve, reject });
       pump(key, lane);
     });
   }
 
   function pump(key: string, lane: Lane): void {
     while (lane.queue.length > 0 && (lane.inFlight === 0 || (lane.inFlight < maxInFlight && lane.queue.length >= secondFlightAfter))) {
-      const waiting = lane.queue.splice(0, config.exchange.batchMaxMessages);
+      // A message's timeout runs from when it was queued, so one stuck behind a request to a
+      // partner that does not answer fails after one timeout, not after that request's and its own.
+      const now = performance.now();
+      const timeoutMs = config.exchange.requestTimeoutMs;
+      const waiting: Queued[] = [];
+      for (const item of lane.queue.splice(0, config.exchange.batchMaxMessages)) {
+        if (now - item.queuedAt < timeoutMs) waiting.push(item);
+        else item.reject(new TongbanError('partner_unreachable', `Node ${item.prepared.message.to} did not answer within ${timeoutMs} ms: an earlier request to it was still waiting for its answer.`, { to: item.prepared.message.to, timeoutMs }));
+      }
+      if (waiting.length === 0) continue;
+      const remainingMs = Math.max(1, Math.ceil(timeoutMs - (now - waiting[0]!.queuedAt)));
       lane.inFlight += 1;
       // The lane is free again once the partner has answered: the next batch goes out while this
       // one's answers are still being verified and recorded.
@@ -263,10 +280,11 @@ export function createRequester(core: NodeCore, directory: DirectoryService) {
       };
       const flight =
         waiting.length === 1
-          ? attempt(waiting[0]!.prepared).then((outcome): PromiseSettledResult<ExchangeOutcome>[] => [{ status: 'fulfilled', value: outcome }])
+          ? attempt(waiting[0]!.prepared, remainingMs).then((outcome): PromiseSettledResult<ExchangeOutcome>[] => [{ status: 'fulfilled', value: outcome }])
           : attemptBatch(
               waiting.map((item) => item.prepared),
               release,
+              remainingMs,
             );
       void flight
         .then(
@@ -275,6 +293,7 @@ export function createRequester(core: NodeCore, directory: DirectoryService) {
         )
         .finally(release);
     }
+    if (lane.inFlight === 0 && lane.queue.length === 0) lanes.delete(key);
   }
 
   /** Room for the `ts` member that each attempt adds to the timeless text. */

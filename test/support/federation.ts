@@ -34,11 +34,13 @@ async function adminSession(node: TestNode): Promise<StaffSession> {
   };
 }
 
-export async function startTestFederation(options: { overrides?: TestNodeOptions['overrides']; people?: number } = {}): Promise<TestFederation> {
+export async function startTestFederation(
+  options: { overrides?: TestNodeOptions['overrides']; people?: number; requesterFetch?: TestNodeOptions['fetch'] } = {},
+): Promise<TestFederation> {
   const overrides = options.overrides ?? {};
   const hub = await startTestNode({ code: '100000', name: '国家枢纽', level: 'hub', role: 'hub', overrides });
   const provider = await startTestNode({ code: '520400', name: '贵州省安顺市', level: 'prefecture', overrides });
-  const requester = await startTestNode({ code: '330000', name: '浙江省', level: 'province', overrides });
+  const requester = await startTestNode({ code: '330000', name: '浙江省', level: 'province', overrides, ...(options.requesterFetch ? { fetch: options.requesterFetch } : {}) });
   try {
     const admins = { hub: await adminSession(hub), provider: await adminSession(provider), requester: await adminSession(requester) };
     await joinFederation(admins.hub, [admins.provider, admins.requester]);

@@ -38,6 +38,8 @@ export interface TestNodeOptions {
   readonly role?: 'node' | 'hub';
   /** Extra dotted-path settings, e.g. `{ 'federation.graceSeconds': 600 }`. */
   readonly overrides?: Readonly<Record<string, string | number | boolean>>;
+  /** The fetch the node calls other nodes with (default: its own keep-alive client). */
+  readonly fetch?: typeof fetch;
 }
 
 /** A one-time code for a base32 secret, optionally for another moment. */
@@ -80,7 +82,10 @@ export async function startTestNode(options: TestNodeOptions = {}): Promise<Test
     ...(options.clock ? { clock: options.clock } : {}),
   });
   const overrides = { ...options.overrides, ...(options.bodyLimitBytes ? { 'http.bodyLimitBytes': options.bodyLimitBytes } : {}) };
-  const running = await startNodeServer(loadConfig({ dir, env: {}, overrides }), options.clock ? { clock: options.clock } : {});
+  const running = await startNodeServer(loadConfig({ dir, env: {}, overrides }), {
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  });
   const call: TestNode['call'] = async (method, path, callOptions = {}) => {
     const headers: Record<string, string> = { ...callOptions.headers };
     if (callOptions.token) headers.authorization = `Bearer ${callOptions.token}`;
