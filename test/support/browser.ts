@@ -4,7 +4,7 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 
 export const chromiumPath = process.env.TONGBAN_CHROMIUM ?? '/usr/bin/chromium';
 export const screenshotDir = join(process.cwd(), 'test-output', 'screenshots');
@@ -75,4 +75,20 @@ export { unusedTotp } from './nodes.ts';
  */
 export function consoleOverrides(): Record<string, string> {
   return process.env.TEST_CONSOLE_DIR ? { 'http.consoleDir': process.env.TEST_CONSOLE_DIR } : {};
+}
+
+/**
+ * Ticks a checkbox and waits until it shows as ticked. Playwright's `check()` looks once, right
+ * after its click; under load the form inside a dialog that has just opened may re-render first
+ * and the look comes too early, so this clicks again only if the box is still clear after a while.
+ */
+export async function tick(box: Locator): Promise<void> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    if (!(await box.isChecked())) await box.click();
+    for (let waited = 0; waited < 2_000; waited += 100) {
+      if (await box.isChecked()) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  throw new Error('the checkbox stays clear after three clicks');
 }

@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
-import { browserSkip, consoleOverrides, launchBrowser, logInThroughConsole, newPage, screenshot, unusedTotp } from '../support/browser.ts';
+import { browserSkip, consoleOverrides, launchBrowser, logInThroughConsole, newPage, screenshot, tick, unusedTotp } from '../support/browser.ts';
 import { startTestNode, type TestNode } from '../support/nodes.ts';
 
 const skip = browserSkip();
@@ -35,7 +35,7 @@ describe('console: accounts (administrator)', { skip }, () => {
 
     await page.locator('#create-account_username').fill('wangfang');
     await page.locator('#create-account_displayName').fill('王芳');
-    await dialog().getByRole('checkbox', { name: '业务经办人' }).check();
+    await tick(dialog().getByRole('checkbox', { name: '业务经办人' }));
     await page.locator('#create-account_password').fill('short');
     await page.locator('#create-account_passwordConfirm').fill('short');
     await page.getByTestId('account-create-submit').click();
@@ -46,7 +46,7 @@ describe('console: accounts (administrator)', { skip }, () => {
     const password = 'Quzhou-Window-2026!';
     await page.locator('#create-account_password').fill(password);
     await page.locator('#create-account_passwordConfirm').fill(password);
-    await dialog().getByRole('checkbox', { name: '系统管理员' }).check();
+    await tick(dialog().getByRole('checkbox', { name: '系统管理员' }));
     await page.getByTestId('account-create-submit').click();
     const rolesHelp = page.locator('#create-account_roles_help');
     await rolesHelp.getByText('三员分立', { exact: false }).waitFor();
@@ -67,7 +67,7 @@ describe('console: accounts (administrator)', { skip }, () => {
     await page.getByTestId('account-create').click();
     await page.locator('#create-account_username').fill('li.shenji');
     await page.locator('#create-account_displayName').fill('李审计');
-    await dialog().getByRole('checkbox', { name: '安全审计员' }).check();
+    await tick(dialog().getByRole('checkbox', { name: '安全审计员' }));
     const password = 'Audit-Review-2026!';
     await page.locator('#create-account_password').fill(password);
     await page.locator('#create-account_passwordConfirm').fill(password);
@@ -107,7 +107,7 @@ describe('console: accounts (administrator)', { skip }, () => {
     await page.locator('#create-token_name').fill('社保业务系统');
     // Administrator and auditor roles are not offered to tokens.
     assert.equal(await dialog().getByRole('checkbox', { name: '系统管理员' }).isDisabled(), true);
-    await dialog().getByRole('checkbox', { name: '数据管理员' }).check();
+    await tick(dialog().getByRole('checkbox', { name: '数据管理员' }));
     await dialog().getByRole('button', { name: '提交' }).click();
     await page.getByTestId('one-time-secret').waitFor();
     const secret = ((await page.getByTestId('secret-value').textContent()) ?? '').trim();
