@@ -51,8 +51,13 @@ describe('console: resource catalogue', { skip }, () => {
     await page.goto(`${federation.requester.url}/catalog?tab=federation`);
     const search = page.getByTestId('federation-search').locator('input');
     await search.fill('社会保险');
+    // The list keeps showing the unsearched results until the search answers, so wait for that answer.
+    const searched = page.waitForResponse((response) => response.url().includes('/api/v1/catalog/search') && new URL(response.url()).searchParams.get('q') === '社会保险');
     await search.press('Enter');
+    await searched;
     const table = page.getByTestId('federation-datasets');
+    // The search words narrow the results.
+    await table.locator('tbody tr', { hasText: '户籍登记信息' }).waitFor({ state: 'detached' });
     const row = table.locator('tbody tr', { hasText: '社会保险参保登记信息' });
     await row.waitFor();
     assert.match((await row.textContent()) ?? '', /520400/);
