@@ -53,9 +53,16 @@ export async function startNodeServer(loaded: LoadedConfig, options: StartNodeSe
   try {
     const app = await buildServer(node, options);
     let inFlight = 0;
+    let draining = false;
     app.server.on('request', (_request, response: import('node:http').ServerResponse) => {
       inFlight++;
-      response.once('close', () => inFlight--);
+      response.once('close', () => {
+        inFlight--;
+        // A keep-alive connection whose request finishes during the drain turns idle after the
+        // close was asked for, and would stay open until its client hangs up, holding the
+        // shutdown for the whole drain timeout.
+        if (draining) setImmediate(() => app.server.closeIdleConnections());
+      });
     });
     try {
       await app.listen({ host: node.config.http.host, port: node.config.http.port });
@@ -78,6 +85,7 @@ export async function startNodeServer(loaded: LoadedConfig, options: StartNodeSe
       app.log.info({ inFlight, drainTimeoutMs }, 'shutting down: no new connections; finishing the requests in flight');
       // Fastify stops listening, answers requests that arrive on open connections with 503 and
       // closes idle keep-alive connections, then resolves once the running requests are done.
+      draining = true;
       const serverClosed = app.close();
       if (!(await within(serverClosed, deadline - Date.now()))) {
         app.log.warn({ inFlight }, 'shutting down: requests still running after the drain timeout are cut off');

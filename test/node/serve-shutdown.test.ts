@@ -141,8 +141,17 @@ describe('tongban serve shuts down gracefully', () => {
     await until(() => held >= 4, 'four envelopes at the provider');
 
     served.child.kill('SIGTERM');
+    let finished = false;
+    void Promise.all(running).then(() => (finished = true));
     await until(() => /shutting down/.test(served.output()), 'the shutdown to start', 5000);
-    assert.notEqual(await tryConnect(served.url), 'connected', 'no new connections while draining');
+    // The server stops listening a moment after it says it is shutting down.
+    let attempt = await tryConnect(served.url);
+    for (let waited = 0; attempt === 'connected' && waited < 1000; waited += 20) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      attempt = await tryConnect(served.url);
+    }
+    assert.notEqual(attempt, 'connected', 'no new connections while draining');
+    assert.equal(finished, false, 'new connections were refused while the exchanges were still running');
 
     const answers = await Promise.all(running);
     for (const answer of answers) {
@@ -151,6 +160,7 @@ describe('tongban serve shuts down gracefully', () => {
     }
     const exit = await served.exit;
     assert.deepEqual(exit, { code: 0, signal: null }, served.output());
+    assert.doesNotMatch(served.output(), /cut off/, 'the drain ends when the running requests do, not at its timeout');
     assert.ok(held >= 4);
 
     // The store was closed cleanly and holds everything that was in flight.
