@@ -142,7 +142,13 @@ describe('console: agreements', { skip }, () => {
     await state.filter({ hasText: '已提议' }).waitFor();
     await page.getByTestId('agreement-sign').click();
     await page.getByTestId('agreement-confirm').click();
-    await page.getByTestId('agreement-signatures').locator('tbody tr', { hasText: '330000' }).waitFor({ timeout: 45_000 });
+    // A refusal shows its code, which the assertion then names.
+    const signRefusal = page.getByTestId('error-code');
+    await Promise.race([
+      page.getByTestId('agreement-signatures').locator('tbody tr', { hasText: '330000' }).waitFor({ timeout: 45_000 }),
+      signRefusal.first().waitFor({ timeout: 45_000 }),
+    ]);
+    if (await signRefusal.count()) assert.fail(`signing was refused: ${(await signRefusal.allTextContents()).join(', ')}`);
     assert.equal(await page.getByTestId('agreement-sign').count(), 0, 'a party signs a version once');
     await federation.bridge.provider.officer.call('POST', '/api/v1/agreements/agr-console-test/sign', {});
     await page.reload();

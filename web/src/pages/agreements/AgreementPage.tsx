@@ -250,7 +250,13 @@ export function AgreementPage() {
         title={pending ? t(`agreements.actions.${pending}`) : ''}
         okText={pending ? t(`agreements.actions.${pending}`) : ''}
         okButtonProps={{ danger: pending === 'terminate', loading: act.isPending, 'data-testid': 'agreement-confirm' } as never}
-        onOk={() => form.submit()}
+        // Actions without a reason are sent directly rather than through the form: the dialog's
+        // content, the form with it, is destroyed whenever the dialog closes, and confirming the
+        // next action must not depend on the form being mounted again in time.
+        onOk={() => {
+          if (pending && !withReason.includes(pending)) act.mutate({ action: pending });
+          else form.submit();
+        }}
         onCancel={() => {
           setPending(null);
           act.reset();
