@@ -26,6 +26,15 @@ describe('console: agreements', { skip }, () => {
     return page;
   }
 
+  /**
+   * Rethrows a timed-out wait with what the server holds, which tells a request that never
+   * arrived (the state unchanged) from a screen that did not catch up (the state changed).
+   */
+  async function withServerView(error: unknown): Promise<never> {
+    const held = await federation.bridge.requester.officer.call('GET', '/api/v1/agreements/agr-console-test').catch((cause: unknown) => String(cause));
+    throw new Error(`${(error as Error).message}\nthe requester holds: ${JSON.stringify(held).slice(0, 3000)}`);
+  }
+
   async function explain(page: Page, request: { requester: string; dataset: string; item: string; purpose: string; fields: string[] }): Promise<void> {
     await page.locator('#explain_requester').fill(request.requester);
     await page.locator('#explain_dataset').fill(request.dataset);
@@ -147,7 +156,7 @@ describe('console: agreements', { skip }, () => {
     await Promise.race([
       page.getByTestId('agreement-signatures').locator('tbody tr', { hasText: '330000' }).waitFor({ timeout: 45_000 }),
       signRefusal.first().waitFor({ timeout: 45_000 }),
-    ]);
+    ]).catch(withServerView);
     if (await signRefusal.count()) assert.fail(`signing was refused: ${(await signRefusal.allTextContents()).join(', ')}`);
     assert.equal(await page.getByTestId('agreement-sign').count(), 0, 'a party signs a version once');
     await federation.bridge.provider.officer.call('POST', '/api/v1/agreements/agr-console-test/sign', {});
@@ -159,7 +168,7 @@ describe('console: agreements', { skip }, () => {
     // Activation notifies the partner before it answers, which takes a while on a loaded machine;
     // a refusal shows its code, which the assertion then names.
     const refusal = page.getByTestId('error-code');
-    await Promise.race([state.filter({ hasText: '生效中' }).waitFor({ timeout: 45_000 }), refusal.first().waitFor({ timeout: 45_000 })]);
+    await Promise.race([state.filter({ hasText: '生效中' }).waitFor({ timeout: 45_000 }), refusal.first().waitFor({ timeout: 45_000 })]).catch(withServerView);
     if (await refusal.count()) assert.fail(`activation was refused: ${(await refusal.allTextContents()).join(', ')}`);
     // Suspending asks for a reason before anything is sent.
     await page.getByTestId('agreement-suspend').click();
