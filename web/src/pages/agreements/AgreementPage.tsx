@@ -250,18 +250,15 @@ export function AgreementPage() {
         title={pending ? t(`agreements.actions.${pending}`) : ''}
         okText={pending ? t(`agreements.actions.${pending}`) : ''}
         okButtonProps={{ danger: pending === 'terminate', loading: act.isPending, 'data-testid': 'agreement-confirm' } as never}
-        // Actions without a reason are sent directly rather than through the form: the dialog's
-        // content, the form with it, is destroyed whenever the dialog closes, and confirming the
-        // next action must not depend on the form being mounted again in time.
-        onOk={() => {
-          if (pending && !withReason.includes(pending)) act.mutate({ action: pending });
-          else form.submit();
-        }}
+        onOk={() => form.submit()}
         onCancel={() => {
           setPending(null);
           act.reset();
+          form.resetFields();
         }}
-        destroyOnHidden
+        // Kept mounted between actions (and reset instead): destroyed on close, the form could be
+        // missing when the next action was confirmed right after the last one closed, and the
+        // confirmation did nothing, as seen in CI for a signature and a suspension's reason.
       >
         <Typography.Paragraph>{pending ? t(`agreements.confirm.${pending}`, { version: agreement.version }) : ''}</Typography.Paragraph>
         <Form form={form} layout="vertical" name="agreement-action" onFinish={(values) => pending && act.mutate({ action: pending, ...(values.reason?.trim() ? { reason: values.reason.trim() } : {}) })}>
