@@ -10,9 +10,9 @@ import fc from 'fast-check';
 import { newId } from '../../src/core/ids.ts';
 import { canonicalJson, signJws, type JwsSigner } from '../../src/crypto/index.ts';
 import type { Bridge, StaffSession } from '../../src/demo/federation-setup.ts';
-import { isBatchedJws, signBatch, type BatchedJws } from '../../src/exchange/domain/batch.ts';
+import { isBatchedJws, signWholeBatch, type BatchedJws } from '../../src/exchange/domain/batch.ts';
 import { verifyEvidenceFromMember, verifyWholeBatchFromMember } from '../../src/exchange/gateway.ts';
-import { startTestFederation, type TestFederation } from '../support/federation.ts';
+import { bridgeMessage, startTestFederation, type TestFederation } from '../support/federation.ts';
 import type { TestNode } from '../support/nodes.ts';
 
 interface Result {
@@ -62,28 +62,14 @@ describe('batch signatures between two nodes', () => {
   };
 
   /** A message from the requester to the provider, as the requester's gateway would build it. */
-  const message = (index: number, overrides: Record<string, unknown> = {}) => ({
-    id: newId(),
-    ts: new Date().toISOString(),
-    from,
-    to: '520400',
-    op: 'query',
-    agreement: bridge.agreement,
-    item: '就医结算备案',
-    purpose: 'medical-filing',
-    operator: 'system',
-    body: { dataset: '520400/social-insurance-enrolment', key: { idNumber: bridge.people[index]!.idNumber }, fields: ['insuredStatus'] },
-    ...overrides,
-  });
+  const message = (index: number, overrides: Record<string, unknown> = {}) => ({ ...bridgeMessage(bridge, from, index), ...overrides });
 
-  const signed = (messages: readonly Record<string, unknown>[], header: Partial<{ from: string; to: string; ts: string }> = {}) => {
-    const members = signBatch(
+  const signed = (messages: readonly Record<string, unknown>[], header: Partial<{ from: string; to: string; ts: string }> = {}) =>
+    signWholeBatch(
       messages.map((item) => canonicalJson(item)),
       signer,
       { id: newId(), from, to: '520400', ts: new Date().toISOString(), ...header },
     );
-    return { batch: members[0]!.batch, payloads: members.map((member) => member.payload) };
-  };
 
   const post = async (path: string, body: unknown): Promise<Result> => {
     const response = await fetch(`${provider.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });

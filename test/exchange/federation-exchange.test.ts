@@ -10,6 +10,7 @@ import { newId } from '../../src/core/ids.ts';
 import { signJws } from '../../src/crypto/index.ts';
 import { systemActor } from '../../src/identity/index.ts';
 import { joinFederation, logIn, setUpBridge, type Bridge, type StaffSession } from '../../src/demo/federation-setup.ts';
+import { bridgeMessage } from '../support/federation.ts';
 import { startTestNode, type TestNode } from '../support/nodes.ts';
 
 interface Refusal {
@@ -130,19 +131,7 @@ describe('exchange across a federation', () => {
 
   test('the provider refuses forged, replayed, stale and misaddressed envelopes', async () => {
     const signer = await requester.running.node.keyring.signer();
-    const message = (overrides: Record<string, unknown> = {}) => ({
-      id: newId(),
-      ts: new Date().toISOString(),
-      from: '331083',
-      to: '520400',
-      op: 'query',
-      agreement: bridge.agreement,
-      item: '就医结算备案',
-      purpose: 'medical-filing',
-      operator: 'system',
-      body: { dataset: '520400/social-insurance-enrolment', key: { idNumber: bridge.people[2]!.idNumber }, fields: ['insuredStatus'] },
-      ...overrides,
-    });
+    const message = (overrides: Record<string, unknown> = {}) => ({ ...bridgeMessage(bridge, '331083', 2), ...overrides });
     const post = async (envelope: unknown) => {
       const response = await fetch(`${provider.url}/api/v1/exchange/messages`, {
         method: 'POST',

@@ -9,9 +9,10 @@ import { loadConfig } from '../../src/config/load-config.ts';
 import { newId } from '../../src/core/ids.ts';
 import { openNode } from '../../src/node/open-node.ts';
 import { canonicalJson, signJws } from '../../src/crypto/index.ts';
-import { signBatch } from '../../src/exchange/domain/batch.ts';
+import { signWholeBatch } from '../../src/exchange/domain/batch.ts';
 import { joinFederation, logIn, setUpBridge, type Bridge } from '../../src/demo/federation-setup.ts';
 import { engines, freshPostgresUrl, type FreshPostgresDatabase } from '../support/databases.ts';
+import { bridgeMessage } from '../support/federation.ts';
 import { startTestNode, type TestNode } from '../support/nodes.ts';
 
 const postgres = engines.find((engine) => engine.dialect === 'postgres')!;
@@ -74,18 +75,7 @@ describe('a provider as two processes on one PostgreSQL database', { skip }, () 
 
   test('the same message sent to both processes at once has one effect and one answer', async () => {
     const signer = await requester.running.node.keyring.signer();
-    const message = {
-      id: newId(),
-      ts: new Date().toISOString(),
-      from: '331083',
-      to: '520400',
-      op: 'query',
-      agreement: bridge.agreement,
-      item: '就医结算备案',
-      purpose: 'medical-filing',
-      operator: 'system',
-      body: { dataset: '520400/social-insurance-enrolment', key: { idNumber: bridge.people[0]!.idNumber }, fields: ['insuredStatus'] },
-    };
+    const message = bridgeMessage(bridge, '331083', 0);
     const envelope = JSON.stringify(signJws(message, signer));
     const post = (url: string) =>
       fetch(`${url}/api/v1/exchange/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: envelope }).then(
@@ -104,24 +94,14 @@ describe('a provider as two processes on one PostgreSQL database', { skip }, () 
 
   test('the same batch sent to both processes at once has one effect and one answer per message', async () => {
     const signer = await requester.running.node.keyring.signer();
-    const messages = [1, 2, 3, 4].map((person) => ({
-      id: newId(),
-      ts: new Date().toISOString(),
-      from: '331083',
-      to: '520400',
-      op: 'query',
-      agreement: bridge.agreement,
-      item: '就医结算备案',
-      purpose: 'medical-filing',
-      operator: 'system',
-      body: { dataset: '520400/social-insurance-enrolment', key: { idNumber: bridge.people[person]!.idNumber }, fields: ['insuredStatus'] },
-    }));
-    const members = signBatch(
-      messages.map((message) => canonicalJson(message)),
-      signer,
-      { id: newId(), from: '331083', to: '520400', ts: new Date().toISOString() },
+    const messages = [1, 2, 3, 4].map((person) => bridgeMessage(bridge, '331083', person));
+    const batch = JSON.stringify(
+      signWholeBatch(
+        messages.map((message) => canonicalJson(message)),
+        signer,
+        { id: newId(), from: '331083', to: '520400', ts: new Date().toISOString() },
+      ),
     );
-    const batch = JSON.stringify({ batch: members[0]!.batch, payloads: members.map((member) => member.payload) });
     const post = (url: string) =>
       fetch(`${url}/api/v1/exchange/batches`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: batch }).then(
         async (response) => ({ status: response.status, body: (await response.json()) as { results: { status: number; body: unknown }[] } }),
@@ -139,18 +119,7 @@ describe('a provider as two processes on one PostgreSQL database', { skip }, () 
   });
 
   test('both processes append to one dense log', async () => {
-    const requests = Array.from({ length: 12 }, (_, index) => ({
-      id: newId(),
-      ts: new Date().toISOString(),
-      from: '331083',
-      to: '520400',
-      op: 'verify',
-      agreement: bridge.agreement,
-      item: '就医结算备案',
-      purpose: 'medical-filing',
-      operator: 'system',
-      body: { dataset: '520400/social-insurance-enrolment', key: { idNumber: bridge.people[index % bridge.people.length]!.idNumber } },
-    }));
+    const requests = Array.from({ length: 12 }, (_, index) => bridgeMessage(bridge, '331083', index, 'verify'));
     const signer = await requester.running.node.keyring.signer();
     await Promise.all(
       requests.map((message, index) =>

@@ -3,6 +3,7 @@
  * and a requester (浙江省), joined over HTTP, with the social-insurance bridge agreement signed
  * and active, and staff accounts for every role the console shows.
  */
+import { newId } from '../../src/core/ids.ts';
 import { addStaff, joinFederation, setUpBridge, type Bridge, type Credentials, type StaffSession } from '../../src/demo/federation-setup.ts';
 import { startTestNode, type TestNode, type TestNodeOptions } from './nodes.ts';
 
@@ -63,4 +64,26 @@ export async function startTestFederation(
     await Promise.allSettled([requester.close(), provider.close(), hub.close()]);
     throw error;
   }
+}
+
+/**
+ * An unsigned message from `from` to the provider (520400) under the bridge agreement, about
+ * person `person` of the bridge's people, as a requester's gateway builds it: a query for the
+ * insured status, or a verify that such a record exists.
+ */
+export function bridgeMessage(bridge: Bridge, from: string, person: number, op: 'query' | 'verify' = 'query') {
+  const key = { idNumber: bridge.people[person % bridge.people.length]!.idNumber };
+  const dataset = '520400/social-insurance-enrolment';
+  return {
+    id: newId(),
+    ts: new Date().toISOString(),
+    from,
+    to: '520400',
+    op,
+    agreement: bridge.agreement,
+    item: '就医结算备案',
+    purpose: 'medical-filing',
+    operator: 'system',
+    body: op === 'query' ? { dataset, key, fields: ['insuredStatus'] } : { dataset, key },
+  };
 }
