@@ -256,9 +256,10 @@ export function AgreementPage() {
           act.reset();
           form.resetFields();
         }}
-        // Kept mounted between actions (and reset instead): destroyed on close, the form could be
-        // missing when the next action was confirmed right after the last one closed, and the
-        // confirmation did nothing, as seen in CI for a signature and a suspension's reason.
+        // Rendered from the start and kept mounted between actions (reset instead): a confirmation
+        // that reached the form before it was mounted did nothing, as seen in CI for a proposal,
+        // a signature and a suspension's reason.
+        forceRender
       >
         <Typography.Paragraph>{pending ? t(`agreements.confirm.${pending}`, { version: agreement.version }) : ''}</Typography.Paragraph>
         <Form form={form} layout="vertical" name="agreement-action" onFinish={(values) => pending && act.mutate({ action: pending, ...(values.reason?.trim() ? { reason: values.reason.trim() } : {}) })}>
