@@ -39,8 +39,17 @@ export async function newPage(browser: Browser, options: { language?: 'zh-CN' | 
     const failure = request.failure()?.errorText ?? 'failed';
     if (failure !== 'net::ERR_ABORTED') console.error(`[browser] ${request.method()} ${request.url()} failed: ${failure}`);
   });
+  const trace = !!process.env.TEST_BROWSER_TRACE;
+  if (trace) {
+    page.on('request', (request) => {
+      if (request.method() !== 'GET') console.error(`[browser] ${new Date().toISOString()} ${request.method()} ${request.url()} sent`);
+    });
+    page.on('console', (entry) => {
+      if (entry.type() === 'error' || entry.type() === 'warning') console.error(`[browser] console ${entry.type()}: ${entry.text()}`);
+    });
+  }
   page.on('response', (response) => {
-    if (process.env.TEST_BROWSER_TRACE && response.request().method() !== 'GET') console.error(`[browser] ${response.request().method()} ${response.url()} -> ${response.status()}`);
+    if (trace && response.request().method() !== 'GET') console.error(`[browser] ${new Date().toISOString()} ${response.request().method()} ${response.url()} -> ${response.status()}`);
     if (response.status() >= 500) console.error(`[browser] ${response.request().method()} ${response.url()} answered HTTP ${response.status()}`);
   });
   page.on('pageerror', (error) => console.error(`[browser] page error: ${error.message}`));
@@ -91,4 +100,28 @@ export async function tick(box: Locator): Promise<void> {
     }
   }
   throw new Error('the checkbox stays clear after three clicks');
+}
+
+/**
+ * Runs the steps of a browser test; when one fails, saves a screenshot and the open dialogs'
+ * markup beside the error, so a failure seen only in CI can be read afterwards.
+ */
+export async function withFailureRecord<T>(page: Page, name: string, steps: () => Promise<T>): Promise<T> {
+  try {
+    return await steps();
+  } catch (error) {
+    await screenshot(page, `${name}-failed`).catch(() => undefined);
+    const dialogs = await page
+      .locator('.ant-modal-wrap')
+      .evaluateAll((wraps) =>
+        wraps.map((wrap) => {
+          // The project compiles without the DOM library; these are the element's fields read here.
+          const element = wrap as unknown as { style: { display: string }; className: string; innerHTML: string };
+          return `${element.style.display || 'shown'} ${element.className}: ${element.innerHTML.slice(0, 4000)}`;
+        }),
+      )
+      .catch((cause: unknown) => [String(cause)]);
+    console.error(`[browser] ${name} failed at ${new Date().toISOString()}; dialogs:\n${dialogs.join('\n')}`);
+    throw error;
+  }
 }

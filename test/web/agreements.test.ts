@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
-import { browserSkip, consoleOverrides, launchBrowser, logInThroughConsole, newPage, screenshot } from '../support/browser.ts';
+import { browserSkip, consoleOverrides, launchBrowser, logInThroughConsole, newPage, screenshot, withFailureRecord } from '../support/browser.ts';
 import { startTestFederation, type TestFederation } from '../support/federation.ts';
 
 const skip = browserSkip();
@@ -107,78 +107,80 @@ describe('console: agreements', { skip }, () => {
 
   test('a pasted agreement that does not validate lists its problems by path and line; a valid one becomes a draft', async () => {
     const page = await officerPage();
-    await page.goto(`${federation.requester.url}/agreements`);
-    await page.getByTestId('agreement-create').click();
-    const invalid = [
-      'id: agr-console-test',
-      'version: 1',
-      'title: 控制台测试协议',
-      'parties:',
-      "  - { node: '520400', role: provider }",
-      "  - { node: '330000', role: requester }",
-      'validity: { from: 2026-01-01, to: 2027-12-31 }',
-      'items:',
-      "  - { code: 就医结算备案, mode: online, steps: [{ by: '330000', step: accept, limitDays: 1 }] }",
-      'datasets:',
-      '  - dataset: 520400/social-insurance-enrolment',
-      '    grade: secret',
-      '    sharing: unconditional',
-      "    grants: [{ to: '330000', items: [就医结算备案], purposes: [medical-filing], query: [name] }]",
-      'security:',
-      "  controller: { 520400/social-insurance-enrolment: '520400' }",
-      '  retentionDays: 30',
-      '  breachNoticeHours: 24',
-    ].join('\n');
-    await page.getByTestId('agreement-text').fill(invalid);
-    await page.getByRole('button', { name: '提交' }).click();
-    const issues = page.getByTestId('agreement-issues');
-    await issues.waitFor();
-    const text = (await issues.textContent()) ?? '';
-    assert.match(text, /\/datasets\/0\/grade/);
-    assert.match(text, /12/, 'the line of the bad grade is shown');
-    await page.getByTestId('error-code').filter({ hasText: 'agreement_invalid' }).waitFor();
-    await screenshot(page, 'agreements-import-invalid');
+    await withFailureRecord(page, 'agreements-lifecycle', async () => {
+      await page.goto(`${federation.requester.url}/agreements`);
+      await page.getByTestId('agreement-create').click();
+      const invalid = [
+        'id: agr-console-test',
+        'version: 1',
+        'title: 控制台测试协议',
+        'parties:',
+        "  - { node: '520400', role: provider }",
+        "  - { node: '330000', role: requester }",
+        'validity: { from: 2026-01-01, to: 2027-12-31 }',
+        'items:',
+        "  - { code: 就医结算备案, mode: online, steps: [{ by: '330000', step: accept, limitDays: 1 }] }",
+        'datasets:',
+        '  - dataset: 520400/social-insurance-enrolment',
+        '    grade: secret',
+        '    sharing: unconditional',
+        "    grants: [{ to: '330000', items: [就医结算备案], purposes: [medical-filing], query: [name] }]",
+        'security:',
+        "  controller: { 520400/social-insurance-enrolment: '520400' }",
+        '  retentionDays: 30',
+        '  breachNoticeHours: 24',
+      ].join('\n');
+      await page.getByTestId('agreement-text').fill(invalid);
+      await page.getByRole('button', { name: '提交' }).click();
+      const issues = page.getByTestId('agreement-issues');
+      await issues.waitFor();
+      const text = (await issues.textContent()) ?? '';
+      assert.match(text, /\/datasets\/0\/grade/);
+      assert.match(text, /12/, 'the line of the bad grade is shown');
+      await page.getByTestId('error-code').filter({ hasText: 'agreement_invalid' }).waitFor();
+      await screenshot(page, 'agreements-import-invalid');
 
-    await page.getByTestId('agreement-text').fill(invalid.replace('grade: secret', 'grade: general'));
-    await page.getByRole('button', { name: '提交' }).click();
-    await page.waitForURL(/\/agreements\/agr-console-test\?version=1$/);
-    assert.equal(await page.getByTestId('agreement-state').textContent(), '草稿');
+      await page.getByTestId('agreement-text').fill(invalid.replace('grade: secret', 'grade: general'));
+      await page.getByRole('button', { name: '提交' }).click();
+      await page.waitForURL(/\/agreements\/agr-console-test\?version=1$/);
+      assert.equal(await page.getByTestId('agreement-state').textContent(), '草稿');
 
-    // Lifecycle by role, each action confirmed: propose, sign here, the partner signs, activate.
-    const state = page.getByTestId('agreement-state');
-    await page.getByTestId('agreement-propose').click();
-    await page.getByTestId('agreement-confirm').click();
-    await state.filter({ hasText: '已提议' }).waitFor();
-    await page.getByTestId('agreement-sign').click();
-    await page.getByTestId('agreement-confirm').click();
-    // A refusal shows its code, which the assertion then names.
-    const signRefusal = page.getByTestId('error-code');
-    await Promise.race([
-      page.getByTestId('agreement-signatures').locator('tbody tr', { hasText: '330000' }).waitFor({ timeout: 45_000 }),
-      signRefusal.first().waitFor({ timeout: 45_000 }),
-    ]).catch(withServerView);
-    if (await signRefusal.count()) assert.fail(`signing was refused: ${(await signRefusal.allTextContents()).join(', ')}`);
-    assert.equal(await page.getByTestId('agreement-sign').count(), 0, 'a party signs a version once');
-    await federation.bridge.provider.officer.call('POST', '/api/v1/agreements/agr-console-test/sign', {});
-    await page.reload();
-    await state.filter({ hasText: '已签署' }).waitFor();
-    await page.getByTestId('agreement-signatures').locator('tbody tr', { hasText: '520400' }).waitFor();
-    await page.getByTestId('agreement-activate').click();
-    await page.getByTestId('agreement-confirm').click();
-    // Activation notifies the partner before it answers, which takes a while on a loaded machine;
-    // a refusal shows its code, which the assertion then names.
-    const refusal = page.getByTestId('error-code');
-    await Promise.race([state.filter({ hasText: '生效中' }).waitFor({ timeout: 45_000 }), refusal.first().waitFor({ timeout: 45_000 })]).catch(withServerView);
-    if (await refusal.count()) assert.fail(`activation was refused: ${(await refusal.allTextContents()).join(', ')}`);
-    // Suspending asks for a reason before anything is sent.
-    await page.getByTestId('agreement-suspend').click();
-    await page.getByTestId('agreement-confirm').click();
-    await page.getByText('请填写理由，它会记入审计日志并通知其他各方。').waitFor();
-    await page.locator('#agreement-action_reason').fill('核查数据质量');
-    await page.getByTestId('agreement-confirm').click();
-    await state.filter({ hasText: '已暂停' }).waitFor();
-    await page.getByText('核查数据质量').first().waitFor();
-    await screenshot(page, 'agreements-lifecycle');
+      // Lifecycle by role, each action confirmed: propose, sign here, the partner signs, activate.
+      const state = page.getByTestId('agreement-state');
+      await page.getByTestId('agreement-propose').click();
+      await page.getByTestId('agreement-confirm').click();
+      await state.filter({ hasText: '已提议' }).waitFor();
+      await page.getByTestId('agreement-sign').click();
+      await page.getByTestId('agreement-confirm').click();
+      // A refusal shows its code, which the assertion then names.
+      const signRefusal = page.getByTestId('error-code');
+      await Promise.race([
+        page.getByTestId('agreement-signatures').locator('tbody tr', { hasText: '330000' }).waitFor({ timeout: 45_000 }),
+        signRefusal.first().waitFor({ timeout: 45_000 }),
+      ]).catch(withServerView);
+      if (await signRefusal.count()) assert.fail(`signing was refused: ${(await signRefusal.allTextContents()).join(', ')}`);
+      assert.equal(await page.getByTestId('agreement-sign').count(), 0, 'a party signs a version once');
+      await federation.bridge.provider.officer.call('POST', '/api/v1/agreements/agr-console-test/sign', {});
+      await page.reload();
+      await state.filter({ hasText: '已签署' }).waitFor();
+      await page.getByTestId('agreement-signatures').locator('tbody tr', { hasText: '520400' }).waitFor();
+      await page.getByTestId('agreement-activate').click();
+      await page.getByTestId('agreement-confirm').click();
+      // Activation notifies the partner before it answers, which takes a while on a loaded machine;
+      // a refusal shows its code, which the assertion then names.
+      const refusal = page.getByTestId('error-code');
+      await Promise.race([state.filter({ hasText: '生效中' }).waitFor({ timeout: 45_000 }), refusal.first().waitFor({ timeout: 45_000 })]).catch(withServerView);
+      if (await refusal.count()) assert.fail(`activation was refused: ${(await refusal.allTextContents()).join(', ')}`);
+      // Suspending asks for a reason before anything is sent.
+      await page.getByTestId('agreement-suspend').click();
+      await page.getByTestId('agreement-confirm').click();
+      await page.getByText('请填写理由，它会记入审计日志并通知其他各方。').waitFor();
+      await page.locator('#agreement-action_reason').fill('核查数据质量');
+      await page.getByTestId('agreement-confirm').click();
+      await state.filter({ hasText: '已暂停' }).waitFor();
+      await page.getByText('核查数据质量').first().waitFor();
+      await screenshot(page, 'agreements-lifecycle');
+    });
     await page.context().close();
   });
 });
