@@ -26,12 +26,30 @@ export async function launchBrowser(): Promise<Browser> {
   });
 }
 
-export async function newPage(browser: Browser, options: { language?: 'zh-CN' | 'en'; timezoneId?: string } = {}): Promise<Page> {
+/**
+ * A page in a fresh context. Pages ask for reduced motion unless `motion` is set: the console then
+ * shows and hides its dialogs without animation, so a click never lands on a dialog that is still
+ * fading in or out (under load a confirmation clicked then was lost).
+ */
+export async function newPage(browser: Browser, options: { language?: 'zh-CN' | 'en'; timezoneId?: string; motion?: boolean } = {}): Promise<Page> {
   const context = await browser.newContext({
     locale: options.language ?? 'zh-CN',
     timezoneId: options.timezoneId ?? 'Asia/Shanghai',
     viewport: { width: 1366, height: 860 },
+    reducedMotion: options.motion ? 'no-preference' : 'reduce',
   });
+  if (process.env.TEST_BROWSER_TRACE) {
+    // Where each click's events landed: a click whose mouseup lands elsewhere fires no click.
+    // A string, so the test compiler's helpers stay out of the page.
+    await context.addInitScript(`
+      const describe = (target) => target && target.tagName
+        ? target.tagName.toLowerCase() + '[' + (target.getAttribute('data-testid') || target.getAttribute('class') || '') + '] "' + (target.textContent || '').slice(0, 20) + '"'
+        : String(target);
+      for (const type of ['pointerdown', 'mousedown', 'mouseup', 'click']) {
+        document.addEventListener(type, (event) => console.warn('[event] ' + performance.now().toFixed(0) + ' ' + type + ' ' + describe(event.target)), true);
+      }
+    `);
+  }
   const page = await context.newPage();
   page.setDefaultTimeout(15_000);
   // When a step times out, these say whether the console's call failed on the wire or on the server.

@@ -55,6 +55,21 @@ describe('console: login, second factor, language', { skip }, () => {
     await page.context().close();
   });
 
+  test('the console animates its controls unless the person has asked their system for reduced motion', async () => {
+    const durationOf = async (motion: boolean): Promise<string> => {
+      const page = await newPage(browser, { motion });
+      await page.goto(`${node.url}/login`);
+      const button = page.locator('form#login button[type=submit]');
+      await button.waitFor();
+      // The submit button's transitions run for antd's motion durations, or not at all.
+      const duration = await button.evaluate((element) => (globalThis as unknown as { getComputedStyle: (element: unknown) => { transitionDuration: string } }).getComputedStyle(element).transitionDuration);
+      await page.context().close();
+      return duration;
+    };
+    assert.match(await durationOf(true), /[1-9]/, 'with no preference the controls animate');
+    assert.match(await durationOf(false), /^0s(, 0s)*$/, 'with reduced motion nothing animates');
+  });
+
   test('the node serves the console for client routes but keeps API 404s as JSON errors', async () => {
     const html = await fetch(`${node.url}/agreements/some-id`);
     assert.equal(html.status, 200);

@@ -7,6 +7,7 @@ import { useTranslation } from 'react-i18next';
 import { BrowserRouter, Navigate, Route, Routes, useLocation, useNavigate } from 'react-router';
 import { ApiError } from './api/client';
 import { SessionProvider, useSession } from './auth/session';
+import { usePrefersReducedMotion } from './layout/reduced-motion';
 import { Shell } from './layout/Shell';
 import { LoginPage } from './pages/LoginPage';
 import { CitizenPage, consoleRoutes } from './routes';
@@ -36,8 +37,9 @@ function NotFound() {
 
 export function App() {
   const { i18n } = useTranslation();
+  const reducedMotion = usePrefersReducedMotion();
   return (
-    <ConfigProvider locale={i18n.language === 'en' ? enUS : zhCN} theme={{ token: { colorPrimary: '#1677ff' } }} button={{ autoInsertSpace: false }}>
+    <ConfigProvider locale={i18n.language === 'en' ? enUS : zhCN} theme={{ token: { colorPrimary: '#1677ff', motion: !reducedMotion } }} button={{ autoInsertSpace: false }}>
       <AntApp>
         <QueryClientProvider client={queryClient}>
           <SessionProvider>

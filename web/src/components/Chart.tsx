@@ -1,8 +1,9 @@
 /**
  * A small Apache ECharts wrapper for every screen: tree-shaken (only the charts and components
  * registered below reach the bundle), canvas-rendered, resized with its container, disposed on
- * unmount, in the reader's language, and described for screen readers (an accessible label plus
- * ECharts' own generated description).
+ * unmount, in the reader's language, described for screen readers (an accessible label plus
+ * ECharts' own generated description), and drawn without animation for a reader who asked their
+ * system for reduced motion.
  *
  * `<Chart option={...} label="质量评分趋势" height={280} onClick={(p) => ...} />`. Screens that
  * need a chart or component not registered here import it and call `echarts.use([...])` once.
@@ -21,6 +22,7 @@ import * as echarts from 'echarts/core';
 import { CanvasRenderer } from 'echarts/renderers';
 import { useEffect, useRef, type CSSProperties } from 'react';
 import { useTranslation } from 'react-i18next';
+import { usePrefersReducedMotion } from '../layout/reduced-motion';
 
 echarts.use([
   LineChart,
@@ -60,11 +62,14 @@ export interface ChartProps {
 
 export function Chart({ option, label, height = 300, style, onClick, 'data-testid': testId }: ChartProps) {
   const { i18n } = useTranslation();
+  const animation = !usePrefersReducedMotion();
   const container = useRef<HTMLDivElement>(null);
   const instance = useRef<echarts.ECharts | null>(null);
   const latestOption = useRef(option);
   const latestClick = useRef(onClick);
+  const latestAnimation = useRef(animation);
   latestOption.current = option;
+  latestAnimation.current = animation;
   latestClick.current = onClick;
 
   // One instance per language (ECharts' built-in texts follow the reader's language).
@@ -73,7 +78,7 @@ export function Chart({ option, label, height = 300, style, onClick, 'data-testi
     if (!element) return;
     const chart = echarts.init(element, undefined, { renderer: 'canvas', locale: i18n.language === 'en' ? 'EN' : 'ZH' });
     instance.current = chart;
-    chart.setOption({ aria: { enabled: true }, ...latestOption.current }, { notMerge: true });
+    chart.setOption({ aria: { enabled: true }, animation: latestAnimation.current, ...latestOption.current }, { notMerge: true });
     chart.on('click', (params) => {
       const item = params as unknown as ChartClick;
       latestClick.current?.({ seriesName: item.seriesName, name: item.name, dataIndex: item.dataIndex, value: item.value });
@@ -88,8 +93,8 @@ export function Chart({ option, label, height = 300, style, onClick, 'data-testi
   }, [i18n.language]);
 
   useEffect(() => {
-    instance.current?.setOption({ aria: { enabled: true }, ...option }, { notMerge: true });
-  }, [option]);
+    instance.current?.setOption({ aria: { enabled: true }, animation, ...option }, { notMerge: true });
+  }, [option, animation]);
 
   // The figure carries the screen's label; ECharts writes its generated description of the data
   // (series, values) as the label of the inner canvas holder.

@@ -256,9 +256,8 @@ export function AgreementPage() {
           act.reset();
           form.resetFields();
         }}
-        // Rendered from the start and kept mounted between actions (reset instead): a confirmation
-        // that reached the form before it was mounted did nothing, as seen in CI for a proposal,
-        // a signature and a suspension's reason.
+        // Rendered from the start and kept mounted between actions (reset instead), so the form
+        // exists whenever a confirmation comes.
         forceRender
       >
         <Typography.Paragraph>{pending ? t(`agreements.confirm.${pending}`, { version: agreement.version }) : ''}</Typography.Paragraph>
