@@ -19,6 +19,8 @@ export interface ExchangeService extends BackgroundService {
   receiveBatch(raw: unknown): Promise<InboundResult>;
   /** Hub side: check and forward a radial envelope. */
   relay(raw: unknown): Promise<InboundResult>;
+  /** Hub side: check and forward a batch of radial envelopes to one recipient, whole. */
+  relayBatch(raw: unknown): Promise<InboundResult>;
   /** Requester side: ask now and wait for the verified answer. */
   request(request: ExchangeRequest): Promise<ExchangeOutcome>;
   /** Requester side: queue in the outbox; delivered with retries until answered or refused. */
@@ -52,6 +54,7 @@ export async function createExchangeService(
     receive: gateway.receive,
     receiveBatch: gateway.receiveBatch,
     relay: relay.relay,
+    relayBatch: relay.relayBatch,
     request: requester.send,
     enqueue: outbox.enqueue,
     outbound: outbox.get,

@@ -339,14 +339,7 @@ export function createGateway(deps: GatewayDeps) {
 
   /** The checks every message gets once its signature (or its batch's) verified: time window and address. */
   function checkTimeAndAddress(message: Message, received: Date): void {
-    const skewMs = Math.abs(received.getTime() - new Date(message.ts).getTime());
-    if (skewMs > config.exchange.clockSkewSeconds * 1000) {
-      throw new InputError(
-        `The message time ${message.ts} is ${Math.round(skewMs / 1000)} s away from ours; at most ${config.exchange.clockSkewSeconds} s is accepted.`,
-        { ts: message.ts, skewSeconds: Math.round(skewMs / 1000) },
-        'clock_skew',
-      );
-    }
+    checkTime(message.ts, received, config.exchange.clockSkewSeconds);
     if (message.to !== info.code) {
       throw new InputError(`The message is addressed to ${message.to}, not to ${info.code}.`, { to: message.to }, 'not_for_this_node');
     }
@@ -386,29 +379,15 @@ export function createGateway(deps: GatewayDeps) {
    */
   async function receiveBatch(raw: unknown): Promise<InboundResult> {
     const received = clock.now();
-    let document: BatchDocument | undefined;
+    let document: BatchDocument;
     let payloads: readonly string[];
     try {
-      if (typeof raw !== 'object' || raw === null || Array.isArray(raw) || Object.keys(raw).length !== 2) {
-        throw new InputError('A batch is { batch, payloads }: the batch JWS and the base64url messages it signs.', { path: '/' }, 'envelope_invalid');
+      ({ document, payloads } = checkBatchEnvelope(directory, raw, received, config.exchange.clockSkewSeconds));
+      if (document.to !== info.code) {
+        throw new InputError(`The batch is addressed to ${document.to}, not to ${info.code}.`, { to: document.to }, 'not_for_this_node');
       }
-      const { batch: rawBatch, payloads: rawPayloads } = raw as { batch?: unknown; payloads?: unknown };
-      if (!Array.isArray(rawPayloads) || rawPayloads.length === 0 || rawPayloads.length > maxBatchMembers || !rawPayloads.every((item) => typeof item === 'string')) {
-        throw new InputError(`A batch carries 1 to ${maxBatchMembers} messages as base64url strings.`, { path: '/payloads' }, 'envelope_invalid');
-      }
-      payloads = rawPayloads as string[];
-      const verified = verifyBatchFromMember(directory, asFlattenedJws(rawBatch));
-      document = verified.document;
-      if (document.size !== payloads.length) {
-        throw new SignatureInvalidError(`The batch signature covers ${document.size} messages, but ${payloads.length} came.`, { batch: document.id });
-      }
-      const suite = suiteForJwsAlgorithm(verified.verified.header.alg)!;
-      if (batchRoot(suite, payloads.map((payload) => Buffer.from(payload, 'base64url'))) !== document.root) {
-        throw new SignatureInvalidError('The messages are not the ones the batch signature covers.', { batch: document.id });
-      }
-      checkTimeAndAddress({ ts: document.ts, to: document.to } as Message, received);
     } catch (error) {
-      return refuseUntrusted(error, document ? { batch: document.id, from: document.from } : {});
+      return refuseUntrusted(error, batchFacts(raw));
     }
     const sender = document.from;
     const handled = await Promise.all(
@@ -416,8 +395,8 @@ export function createGateway(deps: GatewayDeps) {
         let message: Message;
         let hash: string;
         try {
-          const limit = Math.min(config.exchange.maxEnvelopeBytes, maxBatchMemberBytes);
-          if (encoded.length > Math.ceil((limit * 4) / 3)) {
+          const { limit, encoded: maxEncoded } = maxEncodedMember(config.exchange.maxEnvelopeBytes);
+          if (encoded.length > maxEncoded) {
             throw new InputError(`A message in a batch may be at most ${limit} bytes; send larger ones alone.`, { path: '/payloads' }, 'envelope_invalid');
           }
           const payload = decodeCanonicalPayload(encoded, 'payload');
@@ -573,6 +552,66 @@ export function createGateway(deps: GatewayDeps) {
   }
 
   return { receive, receiveBatch, idle: answers.idle };
+}
+
+/** Refuses a time further from ours than the clock-skew window allows. */
+function checkTime(ts: string, received: Date, skewSeconds: number): void {
+  const skewMs = Math.abs(received.getTime() - new Date(ts).getTime());
+  if (!(skewMs <= skewSeconds * 1000)) {
+    throw new InputError(
+      `The message time ${ts} is ${Number.isFinite(skewMs) ? Math.round(skewMs / 1000) : '?'} s away from ours; at most ${skewSeconds} s is accepted.`,
+      { ts, skewSeconds: Number.isFinite(skewMs) ? Math.round(skewMs / 1000) : null },
+      'clock_skew',
+    );
+  }
+}
+
+/**
+ * The checks a batch gets as a whole wherever it arrives (the provider's batch endpoint, the
+ * hub's relay): its shape `{ batch, payloads }`, the member's signature over the Merkle root of
+ * exactly these payloads, and its time. The address is the caller's to check. Throws the refusal.
+ */
+export function checkBatchEnvelope(
+  directory: DirectoryService,
+  raw: unknown,
+  received: Date,
+  clockSkewSeconds: number,
+): { readonly document: BatchDocument; readonly payloads: readonly string[] } {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw) || Object.keys(raw).length !== 2) {
+    throw new InputError('A batch is { batch, payloads }: the batch JWS and the base64url messages it signs.', { path: '/' }, 'envelope_invalid');
+  }
+  const { batch: rawBatch, payloads: rawPayloads } = raw as { batch?: unknown; payloads?: unknown };
+  if (!Array.isArray(rawPayloads) || rawPayloads.length === 0 || rawPayloads.length > maxBatchMembers || !rawPayloads.every((item) => typeof item === 'string')) {
+    throw new InputError(`A batch carries 1 to ${maxBatchMembers} messages as base64url strings.`, { path: '/payloads' }, 'envelope_invalid');
+  }
+  const payloads = rawPayloads as string[];
+  const verified = verifyBatchFromMember(directory, asFlattenedJws(rawBatch));
+  const document = verified.document;
+  if (document.size !== payloads.length) {
+    throw new SignatureInvalidError(`The batch signature covers ${document.size} messages, but ${payloads.length} came.`, { batch: document.id });
+  }
+  const suite = suiteForJwsAlgorithm(verified.verified.header.alg)!;
+  if (batchRoot(suite, payloads.map((payload) => Buffer.from(payload, 'base64url'))) !== document.root) {
+    throw new SignatureInvalidError('The messages are not the ones the batch signature covers.', { batch: document.id });
+  }
+  checkTime(document.ts, received, clockSkewSeconds);
+  return { document, payloads };
+}
+
+/** What a refused batch's event can say about it: its id and sender, when its JWS names them (not yet trusted). */
+export function batchFacts(raw: unknown): Record<string, unknown> {
+  try {
+    const { id, from } = factsOf(peekPayload(asFlattenedJws((raw as { batch?: unknown }).batch)));
+    return { ...(id !== undefined ? { batch: id } : {}), ...(from !== undefined ? { from } : {}) };
+  } catch {
+    return {};
+  }
+}
+
+/** The largest base64url text of one batched message: its bytes at most `limit`. */
+export function maxEncodedMember(maxEnvelopeBytes: number): { readonly limit: number; readonly encoded: number } {
+  const limit = Math.min(maxEnvelopeBytes, maxBatchMemberBytes);
+  return { limit, encoded: Math.ceil((limit * 4) / 3) };
 }
 
 /** Where a trusted message stands: answered already (or refused), or decided with an answer to sign and store. */

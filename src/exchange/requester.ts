@@ -50,7 +50,7 @@ export interface PreparedMessage {
   readonly message: Omit<Message, 'ts'>;
   readonly route: Route;
   readonly url: string;
-  /** Bridge only: the partner's endpoint for batches of messages under one signature. */
+  /** Where batches of messages to the same partner go under one signature: the partner's batch endpoint, or the hub's batch relay. */
   readonly batchUrl?: string;
   /** The canonical JSON of `message` (no `ts`), when prepare() made it; the outbox does without. */
   readonly timelessText?: string;
@@ -107,7 +107,7 @@ export function createRequester(core: NodeCore, directory: DirectoryService) {
       if (!hub) throw new TongbanError('directory_unavailable', 'No hub is known, so a radial request cannot be relayed.');
       via = hub.code;
       url = `${hub.endpoint}/api/v1/exchange/relay`;
-      batchUrl = undefined;
+      batchUrl = `${hub.endpoint}/api/v1/exchange/relay-batches`;
       body = sealBody(directory, request.to, request.body, id, 'request');
     }
     const message: Omit<Message, 'ts'> = {
@@ -243,7 +243,7 @@ export function createRequester(core: NodeCore, directory: DirectoryService) {
   const maxInFlight = 2;
   const secondFlightAfter = 24;
 
-  /** Sends a prepared bridge message with whatever else is waiting for the same partner. */
+  /** Sends a prepared message with whatever else is waiting for the same partner. */
   function submit(prepared: PreparedMessage): Promise<ExchangeOutcome> {
     return new Promise((resolve, reject) => {
       const key = `${prepared.message.to} ${prepared.batchUrl}`;
@@ -299,7 +299,7 @@ export function createRequester(core: NodeCore, directory: DirectoryService) {
   /** Room for the `ts` member that each attempt adds to the timeless text. */
   const timestampBytes = 64;
 
-  /** Bridge messages of ordinary size share batches; the rest (radial, large, batching off) go alone. */
+  /** Messages of ordinary size to the same partner by the same route share batches; the rest (large, batching off) go alone. */
   function deliver(prepared: PreparedMessage): Promise<ExchangeOutcome> {
     const batchable =
       prepared.batchUrl !== undefined &&

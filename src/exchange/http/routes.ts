@@ -172,6 +172,27 @@ export async function registerExchangeRoutes(app: Server, node: NodeContext): Pr
   );
 
   app.post(
+    '/api/v1/exchange/relay-batches',
+    {
+      bodyLimit: maxBatchBodyBytes,
+      config: { access: { auth: 'public' } },
+      schema: {
+        tags: ['exchange'],
+        summary: "Hub only: check and forward a batch of radial envelopes for one recipient, whole, and relay its answers back unread",
+        body: Type.Unknown({ description: '{ batch, payloads }, as POST /api/v1/exchange/batches takes it; every message names this hub as `via` and has a sealed body.' }),
+        response: {
+          200: Type.Object({ results: Type.Array(Type.Object({ status: Type.Integer(), body: Type.Unknown() })) }),
+          ...errorResponses(400, 401, 403, 404, 409, 413, 503),
+        },
+      },
+    },
+    async (request, reply) => {
+      const result = await node.exchange.relayBatch(request.body);
+      return reply.status(result.status as 200).send(result.body as never);
+    },
+  );
+
+  app.post(
     '/api/v1/exchange/requests',
     {
       config: { access: { permission: 'exchange.request' } },
