@@ -8041,6 +8041,171 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/exchange/relay-batches": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Hub only: check and forward a batch of radial envelopes for one recipient, whole, and relay its answers back unread */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            /** @description { batch, payloads }, as POST /api/v1/exchange/batches takes it; every message names this hub as `via` and has a sealed body. */
+            requestBody: {
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            results: {
+                                body: unknown;
+                                status: number;
+                            }[];
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+                /** @description The one error shape of every Tongban API. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A stable error code; see docs/errors.md. */
+                            code: string;
+                            details?: {
+                                [key: string]: unknown;
+                            };
+                            /** @description What went wrong and what to do, for a person. */
+                            message: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/exchange/requests": {
         parameters: {
             query?: never;
