@@ -64,8 +64,10 @@ const ed25519Entry = (key: Uint8Array): PrivateEntry => privateEntry(ed25519Pkcs
 const x25519Entry = (key: Uint8Array): PrivateEntry => privateEntry(x25519Pkcs8Prefix, key, 'X25519');
 
 function rawPublicKey(keyObject: KeyObject): Uint8Array {
-  // The SPKI of an RFC 8410 key is a 12-byte header followed by the raw 32 bytes.
-  return keyObject.export({ type: 'spki', format: 'der' }).subarray(12);
+  // The JWK's `x` is the raw 32 bytes (RFC 8037). Exporting JWK takes about 1 µs; DER (SPKI) goes
+  // through OpenSSL's encoder lookup, about 70 µs, which every sealed message would pay.
+  const { x } = keyObject.export({ format: 'jwk' });
+  return Buffer.from(x!, 'base64url');
 }
 
 function generatePair(type: 'ed25519' | 'x25519'): RawKeyPair {
