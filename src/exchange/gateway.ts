@@ -48,7 +48,7 @@ import {
 import { batchRoot, isBatchedJws, maxBatchMemberBytes, maxBatchMembers, memberOfBatch, parseBatchDocument, signBatch, wholeBatch, type BatchDocument, type BatchedJws, type Evidence } from './domain/batch.ts';
 import { openBody, sealBody } from './sealing.ts';
 import { createGroupCommit } from './group-commit.ts';
-import type { InboundKey, InboundStore, StoredAnswer } from './store/inbound-store.ts';
+import type { Claim, InboundKey, InboundStore, StoredAnswer } from './store/inbound-store.ts';
 
 /** What goes back over HTTP: a status and a JSON body (the signed answer, or the error shape). */
 export interface InboundResult {
@@ -390,26 +390,36 @@ export function createGateway(deps: GatewayDeps) {
       return refuseUntrusted(error, batchFacts(raw));
     }
     const sender = document.from;
-    const handled = await Promise.all(
-      payloads.map(async (encoded): Promise<Handled> => {
-        let message: Message;
-        let hash: string;
-        try {
-          const { limit, encoded: maxEncoded } = maxEncodedMember(config.exchange.maxEnvelopeBytes);
-          if (encoded.length > maxEncoded) {
-            throw new InputError(`A message in a batch may be at most ${limit} bytes; send larger ones alone.`, { path: '/payloads' }, 'envelope_invalid');
-          }
-          const payload = decodeCanonicalPayload(encoded, 'payload');
-          message = parseMessage(payload.value);
-          if (message.from !== sender) {
-            throw new SignatureInvalidError(`The message claims to be from ${message.from} but its batch is signed by ${sender}.`, { from: message.from, batchFrom: sender });
-          }
-          hash = requestHashOfCanonical(payload.text, message);
-          checkTimeAndAddress(message, received);
-        } catch (error) {
-          return { kind: 'done', result: await refuseUntrusted(error, { ...messageFacts(encoded), batch: document.id, from: sender }) };
+    const { limit, encoded: maxEncoded } = maxEncodedMember(config.exchange.maxEnvelopeBytes);
+    // Each message is checked on its own; those that pass are looked up together, one query per batch.
+    const checked = payloads.map((encoded): { message: Message; hash: string } | { refused: unknown; encoded: string } => {
+      try {
+        if (encoded.length > maxEncoded) {
+          throw new InputError(`A message in a batch may be at most ${limit} bytes; send larger ones alone.`, { path: '/payloads' }, 'envelope_invalid');
         }
-        return handle(message, hash, received);
+        const payload = decodeCanonicalPayload(encoded, 'payload');
+        const message = parseMessage(payload.value);
+        if (message.from !== sender) {
+          throw new SignatureInvalidError(`The message claims to be from ${message.from} but its batch is signed by ${sender}.`, { from: message.from, batchFrom: sender });
+        }
+        const hash = requestHashOfCanonical(payload.text, message);
+        checkTimeAndAddress(message, received);
+        return { message, hash };
+      } catch (error) {
+        return { refused: error, encoded };
+      }
+    });
+    const trusted = checked.filter((item): item is { message: Message; hash: string } => 'message' in item);
+    const claims = new Map<object, Claim>();
+    const found = await inbound.lookupMany(
+      trusted.map(({ message, hash }) => ({ id: message.id, from: message.from, requestHash: hash })),
+      received,
+    );
+    trusted.forEach((item, index) => claims.set(item, found[index]!));
+    const handled = await Promise.all(
+      checked.map(async (item): Promise<Handled> => {
+        if ('refused' in item) return { kind: 'done', result: await refuseUntrusted(item.refused, { ...messageFacts(item.encoded), batch: document.id, from: sender }) };
+        return handleClaim(claims.get(item)!, item.message, item.hash, received);
       }),
     );
     const pending = handled.filter((item): item is Handled & { kind: 'answer' } => item.kind === 'answer');
@@ -433,7 +443,11 @@ export function createGateway(deps: GatewayDeps) {
 
   /** A trusted message: its stored answer if it has one, else the decision and the answer to sign. */
   async function handle(message: Message, hash: string, received: Date): Promise<Handled> {
-    const claim = await inbound.lookup({ id: message.id, from: message.from, requestHash: hash }, received);
+    return handleClaim(await inbound.lookup({ id: message.id, from: message.from, requestHash: hash }, received), message, hash, received);
+  }
+
+  /** A trusted message, given what is stored under its id. */
+  async function handleClaim(claim: Claim, message: Message, hash: string, received: Date): Promise<Handled> {
     if (claim.kind === 'answered') return { kind: 'done', result: { status: claim.status, body: claim.body } };
     if (claim.kind === 'processing') return { kind: 'done', result: await waitForAnswer(message, hash, received) };
     if (claim.kind === 'replayed') return { kind: 'done', result: await refuseReplay(message, hash) };

@@ -5,6 +5,7 @@
  * processes racing on one id each work out an answer, and all but the first discard theirs.
  */
 import { binder, sentinel } from '../../store/compiled.ts';
+import type { CompiledQuery } from 'kysely';
 import type { Db } from '../../store/open-store.ts';
 import type { ExchangeInboundTable } from './tables.ts';
 
@@ -37,6 +38,8 @@ export interface InboundStore {
    * earlier version claimed before answering, until they are answered or abandoned.
    */
   lookup(key: InboundKey, now: Date): Promise<Claim>;
+  /** `lookup` for the messages of a batch, in one query: one claim per key, in order. */
+  lookupMany(keys: readonly InboundKey[], now: Date): Promise<Claim[]>;
   /**
    * Stores the answer to a new message id within `db` (the transaction that also records the
    * events). Returns false, writing nothing, when another process stored one first: the caller
@@ -62,22 +65,42 @@ function createStatements(root: Db) {
       .compile(),
     sentinels,
   );
+  // One statement per batch size (a batch carries at most 64 messages).
+  const lookupsByCount = new Map<number, (values: readonly unknown[]) => CompiledQuery>();
+  const lookupMany = (ids: readonly string[]): CompiledQuery => {
+    let bind = lookupsByCount.get(ids.length);
+    if (!bind) {
+      const sentinels = ids.map((_, at) => sentinel(`id:${at}`));
+      bind = binder(root.selectFrom('exchange_inbound').selectAll().where('id', 'in', sentinels).compile(), sentinels);
+      if (lookupsByCount.size < 64) lookupsByCount.set(ids.length, bind);
+    }
+    return bind(ids);
+  };
   return {
     lookup: (id: string) => lookup([id]),
+    lookupMany,
     insert: (row: ExchangeInboundTable) => insert(insertColumns.map((column) => row[column])),
   };
 }
 
+/** What a stored row says about a message with this key: answered, replayed, or still in hand. */
+function claimOf(row: ExchangeInboundTable, { from, requestHash }: InboundKey): Claim {
+  if (row.request_hash !== requestHash || row.from_node !== from) return { kind: 'replayed' };
+  if (row.status === 'answered' && row.answer !== null) {
+    return { kind: 'answered', status: row.answer_status ?? 200, body: JSON.parse(row.answer) as unknown };
+  }
+  return { kind: 'processing' };
+}
+
 export function createInboundStore(root: Db): InboundStore {
   const statements = createStatements(root);
-  return {
-    async lookup({ id, from, requestHash }, now) {
+  const store: InboundStore = {
+    async lookup(key, now) {
+      const { id } = key;
       const row = (await root.executeQuery<ExchangeInboundTable>(statements.lookup(id))).rows[0];
       if (!row) return { kind: 'new' };
-      if (row.request_hash !== requestHash || row.from_node !== from) return { kind: 'replayed' };
-      if (row.status === 'answered' && row.answer !== null) {
-        return { kind: 'answered', status: row.answer_status ?? 200, body: JSON.parse(row.answer) as unknown };
-      }
+      const claim = claimOf(row, key);
+      if (claim.kind !== 'processing') return claim;
       const abandoned = new Date(row.received_at).getTime() + abandonedAfterMs < now.getTime();
       if (abandoned) {
         const taken = await root
@@ -89,6 +112,21 @@ export function createInboundStore(root: Db): InboundStore {
         if (Number(taken.numDeletedRows) === 1) return { kind: 'new' };
       }
       return { kind: 'processing' };
+    },
+
+    async lookupMany(keys, now) {
+      if (keys.length === 0) return [];
+      const unique = [...new Set(keys.map((key) => key.id))];
+      const rows = new Map((await root.executeQuery<ExchangeInboundTable>(statements.lookupMany(unique))).rows.map((row) => [row.id, row]));
+      return Promise.all(
+        keys.map((key) => {
+          const row = rows.get(key.id);
+          if (!row) return { kind: 'new' } as const;
+          const claim = claimOf(row, key);
+          // A row still in hand may have been abandoned: the single lookup settles that.
+          return claim.kind === 'processing' ? store.lookup(key, now) : claim;
+        }),
+      );
     },
 
     async answer(db, { id, from, op, agreement, requestHash, received }, answer, now) {
@@ -118,4 +156,5 @@ export function createInboundStore(root: Db): InboundStore {
       return Number(result.numDeletedRows);
     },
   };
+  return store;
 }
