@@ -175,7 +175,7 @@ export function createOutbox(core: NodeCore, requester: Requester) {
   }
 
   async function deliver(row: ExchangeOutboundTable): Promise<void> {
-    const message = JSON.parse(row.envelope) as Parameters<Requester['attempt']>[0]['message'];
+    const message = JSON.parse(row.envelope) as Parameters<Requester['resend']>[0];
     const finish = async (patch: Partial<ExchangeOutboundTable>, event: { type: string; outcome: 'success' | 'failure' | 'denied'; details: Record<string, unknown> }) => {
       await store.db.transaction().execute(async (trx) => {
         await trx.updateTable('exchange_outbound').set(patch).where('id', '=', row.id).execute();
@@ -183,7 +183,7 @@ export function createOutbox(core: NodeCore, requester: Requester) {
       });
     };
     try {
-      const outcome = await requester.attempt({ message, route: row.route, url: requester.urlFor(row.to_node, row.route) });
+      const outcome = await requester.resend(message, row.route);
       await finish(
         { status: 'answered', locked_until: null, last_error: null, answer: JSON.stringify({ answer: outcome.answer, evidence: outcome.evidence }), finished_at: clock.now().toISOString() },
         { type: 'exchange.delivered', outcome: 'success', details: { answerId: outcome.answer.id, clause: outcome.answer.decision.clause } },
@@ -211,10 +211,13 @@ export function createOutbox(core: NodeCore, requester: Requester) {
     }
   }
 
-  /** Delivers whatever is due now; returns how many rows it attempted. */
+  /**
+   * Delivers whatever is due now, all at once: messages to the same partner then share batch
+   * signatures (requester.ts). Returns how many rows it attempted.
+   */
   async function runOnce(): Promise<number> {
     const rows = await claim();
-    for (const row of rows) await deliver(row);
+    await Promise.all(rows.map(deliver));
     return rows.length;
   }
 

@@ -52,7 +52,7 @@ export interface PreparedMessage {
   readonly url: string;
   /** Where batches of messages to the same partner go under one signature: the partner's batch endpoint, or the hub's batch relay. */
   readonly batchUrl?: string;
-  /** The canonical JSON of `message` (no `ts`), when prepare() made it; the outbox does without. */
+  /** The canonical JSON of `message` (no `ts`): batched messages need it; a message sent alone may do without. */
   readonly timelessText?: string;
 }
 
@@ -75,17 +75,17 @@ export function createRequester(core: NodeCore, directory: DirectoryService) {
     return writes.map(() => undefined);
   });
 
-  /** Where a message to `to` goes: the partner itself (bridge) or the hub's relay (radial). */
-  function urlFor(to: string, route: Route): string {
+  /** Where a message to `to` goes, alone and in batches: the partner itself (bridge) or the hub's relay (radial). */
+  function endpointsFor(to: string, route: Route): { readonly url: string; readonly batchUrl: string } {
     directory.assertUsable();
     if (route === 'radial') {
       const hub = directory.hub();
       if (!hub) throw new TongbanError('directory_unavailable', 'No hub is known, so a radial request cannot be relayed.');
-      return `${hub.endpoint}/api/v1/exchange/relay`;
+      return { url: `${hub.endpoint}/api/v1/exchange/relay`, batchUrl: `${hub.endpoint}/api/v1/exchange/relay-batches` };
     }
     const partner = directory.member(to);
     if (!partner) throw new TongbanError('member_unknown', `Node ${to} is not a member of the federation.`, { to });
-    return `${partner.endpoint}/api/v1/exchange/messages`;
+    return { url: `${partner.endpoint}/api/v1/exchange/messages`, batchUrl: `${partner.endpoint}/api/v1/exchange/batches` };
   }
 
   /** Builds the message: checks the partner, seals the body for radial. */
@@ -98,16 +98,11 @@ export function createRequester(core: NodeCore, directory: DirectoryService) {
     }
     const route = request.route ?? 'bridge';
     const id = newId();
-    let url = `${partner.endpoint}/api/v1/exchange/messages`;
-    let batchUrl: string | undefined = `${partner.endpoint}/api/v1/exchange/batches`;
+    const endpoints = endpointsFor(request.to, route);
     let via: string | undefined;
     let body: Message['body'] = request.body;
     if (route === 'radial') {
-      const hub = directory.hub();
-      if (!hub) throw new TongbanError('directory_unavailable', 'No hub is known, so a radial request cannot be relayed.');
-      via = hub.code;
-      url = `${hub.endpoint}/api/v1/exchange/relay`;
-      batchUrl = `${hub.endpoint}/api/v1/exchange/relay-batches`;
+      via = directory.hub()!.code;
       body = sealBody(directory, request.to, request.body, id, 'request');
     }
     const message: Omit<Message, 'ts'> = {
@@ -123,7 +118,7 @@ export function createRequester(core: NodeCore, directory: DirectoryService) {
       operator: request.operator,
       body,
     };
-    return { message, route, url, ...(batchUrl ? { batchUrl } : {}), timelessText: canonicalJson(message) };
+    return { message, route, ...endpoints, timelessText: canonicalJson(message) };
   }
 
   /** One attempt: signs with a fresh time, posts, and verifies what comes back. */
@@ -414,7 +409,15 @@ export function createRequester(core: NodeCore, directory: DirectoryService) {
     }
   }
 
-  return { prepare, attempt, send, urlFor, idle: sentLog.idle };
+  /**
+   * Sends a stored message again (the outbox's): re-signed with a fresh time, and sharing a batch
+   * with whatever else is going to the same partner by the same route.
+   */
+  function resend(message: Omit<Message, 'ts'>, route: Route): Promise<ExchangeOutcome> {
+    return deliver({ message, route, ...endpointsFor(message.to, route), timelessText: canonicalJson(message) });
+  }
+
+  return { prepare, attempt, send, resend, idle: sentLog.idle };
 }
 
 export type Requester = ReturnType<typeof createRequester>;

@@ -118,6 +118,39 @@ describe('batch signatures between two nodes', () => {
     assert.ok(typeof body.evidence === 'object' && body.evidence !== null);
   });
 
+  test('queued requests due together are delivered by the outbox in shared batches, each with its own evidence', async () => {
+    const node = requester.running.node;
+    const before = await answeredCount();
+    const queued = await Promise.all(
+      Array.from({ length: 8 }, (_, index) =>
+        node.exchange.enqueue({
+          to: '520400',
+          op: 'query',
+          agreement: bridge.agreement,
+          item: '就医结算备案',
+          purpose: 'medical-filing',
+          operator: 'system',
+          body: { dataset: '520400/social-insurance-enrolment', key: { idNumber: bridge.people[70 + index]!.idNumber }, fields: ['insuredStatus'] },
+        }),
+      ),
+    );
+    // Delivered here, or by the node's own outbox loop if it claimed them first.
+    await node.exchange.deliverDue();
+    let delivered = await Promise.all(queued.map((request) => node.exchange.outbound(request.id)));
+    for (let waited = 0; delivered.some((request) => request.status !== 'answered') && waited < 10_000; waited += 50) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      delivered = await Promise.all(queued.map((request) => node.exchange.outbound(request.id)));
+    }
+    const evidence = delivered.map((request) => {
+      assert.equal(request.status, 'answered', JSON.stringify(request));
+      return (request.answer as { evidence: unknown }).evidence;
+    });
+    const batched = evidence.filter(isBatchedJws);
+    assert.ok(batched.length >= 4, `most due requests go batched (${batched.length} of 8)`);
+    for (const member of batched) assert.equal((verifyEvidenceFromMember(node.directory, member, '520400', () => new Date()).payload as { type: string }).type, 'tongban.answer');
+    assert.equal((await answeredCount()) - before, 8, 'one effect per request');
+  });
+
   test('a batch of messages is answered in order under one signature; a retried message gets its stored answer', async () => {
     const messages = [message(41), message(42), message(43)];
     const answered = await postBatch(signed(messages));
