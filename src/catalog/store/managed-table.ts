@@ -4,7 +4,7 @@
  * item names are checked against `^[A-Za-z][A-Za-z0-9_]{0,62}$` before they get here.
  */
 import { randomBytes } from 'node:crypto';
-import type { CompiledQuery, Kysely } from 'kysely';
+import { sql, type CompiledQuery, type Kysely } from 'kysely';
 import { binder, sentinel } from '../../store/compiled.ts';
 import { storedBoolean, valueColumnType, type DialectName } from '../../store/dialect.ts';
 import type { Db } from '../../store/open-store.ts';
@@ -111,7 +111,8 @@ export async function countRows(db: Db, table: string): Promise<number> {
 
 /**
  * The one indexed SELECT behind every exchange query: `fields` of rows whose key fields equal
- * `match`, at most `limit`, as JSON values.
+ * `match`, at most `limit`, as JSON values. Reads by one text key issued together (the messages
+ * of a batch are decided together) go to the database as one query: see `coalescedRead`.
  */
 export async function selectRecords(
   db: Kysely<DynamicTables>,
@@ -122,13 +123,97 @@ export async function selectRecords(
   limit: number,
 ): Promise<Record<string, RecordValue>[]> {
   const keys = Object.keys(match);
-  const read = readStatement(db, table, keys, fields);
-  const { rows } = await db.executeQuery<Record<string, unknown>>(read([...keys.map((key) => match[key]), limit]));
+  const value = match[keys[0]!];
+  const rows =
+    keys.length === 1 && items.get(keys[0]!)?.type === 'string' && typeof value === 'string'
+      ? await coalescedRead(db, table, keys[0]!, fields, limit, value)
+      : (await db.executeQuery<Record<string, unknown>>(readStatement(db, table, keys, fields)([...keys.map((key) => match[key]), limit]))).rows;
   return rows.map((row) => {
     const record: Record<string, RecordValue> = {};
     for (const field of fields) record[field] = fromStored(items.get(field)!.type, row[field]);
     return record;
   });
+}
+
+/** Reads waiting to go together: one group per database and shape of read. */
+interface ReadGroup {
+  readonly db: Kysely<DynamicTables>;
+  readonly table: string;
+  readonly key: string;
+  readonly fields: readonly string[];
+  readonly limit: number;
+  readonly waiting: { readonly value: string; readonly resolve: (rows: Record<string, unknown>[]) => void; readonly reject: (error: unknown) => void }[];
+}
+const readGroups = new Map<object, Map<string, ReadGroup>>();
+
+/**
+ * Reads by one text key made in the same turn of the event loop share one query: `key IN (…)`,
+ * with at most `limit` rows per key value (`row_number()` over the key), each caller getting the
+ * rows of its own value. A read alone goes as before. The key is text, so the rows are told apart
+ * by exact string equality on both engines.
+ */
+function coalescedRead(db: Kysely<DynamicTables>, table: string, key: string, fields: readonly string[], limit: number, value: string): Promise<Record<string, unknown>[]> {
+  return new Promise((resolve, reject) => {
+    let groups = readGroups.get(db);
+    if (!groups) readGroups.set(db, (groups = new Map()));
+    const shape = JSON.stringify([table, key, fields, limit]);
+    let group = groups.get(shape);
+    if (!group) {
+      const created: ReadGroup = { db, table, key, fields, limit, waiting: [] };
+      groups.set(shape, (group = created));
+      setImmediate(() => {
+        groups.delete(shape);
+        void runGroup(created);
+      });
+    }
+    group.waiting.push({ value, resolve, reject });
+  });
+}
+
+async function runGroup(group: ReadGroup): Promise<void> {
+  const { db, table, key, fields, limit, waiting } = group;
+  try {
+    if (waiting.length === 1) {
+      const only = waiting[0]!;
+      only.resolve((await db.executeQuery<Record<string, unknown>>(readStatement(db, table, [key], fields)([only.value, limit]))).rows);
+      return;
+    }
+    const values = [...new Set(waiting.map((entry) => entry.value))];
+    const byValue = new Map<string, Record<string, unknown>[]>(values.map((value) => [value, []]));
+    for (let at = 0; at < values.length; at += maxReadValues) {
+      const chunk = values.slice(at, at + maxReadValues);
+      const { rows } = await db.executeQuery<Record<string, unknown>>(manyReadStatement(db, table, key, fields, chunk.length)([...chunk, limit]));
+      for (const row of rows) byValue.get(String(row[key]))?.push(row);
+    }
+    for (const entry of waiting) entry.resolve(byValue.get(entry.value)!);
+  } catch (error) {
+    for (const entry of waiting) entry.reject(error);
+  }
+}
+
+/** Key values per coalesced query (a batch carries at most 64 messages). */
+const maxReadValues = 64;
+
+/** The read of `fields` (and the key) for `count` values of one key, at most a limit of rows each. */
+function manyReadStatement(db: Kysely<DynamicTables>, table: string, key: string, fields: readonly string[], count: number): (values: readonly unknown[]) => CompiledQuery {
+  let statements = readStatements.get(db);
+  if (!statements) readStatements.set(db, (statements = new Map()));
+  const shape = JSON.stringify(['many', table, key, fields, count]);
+  let read = statements.get(shape);
+  if (!read) {
+    const sentinels = Array.from({ length: count }, (_, at) => sentinel(`match:${key}:${at}`));
+    const columns = [...new Set([key, ...fields])];
+    const ranked = db
+      .selectFrom(table)
+      .select(columns)
+      .select(sql<number>`row_number() over (partition by ${sql.ref(key)})`.as('tongban_rank'))
+      .where(key, 'in', sentinels)
+      .as('matched');
+    read = binder(db.selectFrom(ranked).select(columns).where('tongban_rank', '<=', limitSentinel).compile(), [...sentinels, limitSentinel]);
+    if (statements.size >= 256) statements.delete(statements.keys().next().value!);
+    statements.set(shape, read);
+  }
+  return read;
 }
 
 const limitSentinel = -987_654_400;
