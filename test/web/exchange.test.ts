@@ -2,6 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import { browserSkip, consoleOverrides, launchBrowser, logInThroughConsole, newPage, screenshot } from '../support/browser.ts';
+import { isBatchedJws } from '../../src/exchange/domain/batch.ts';
 import { startTestFederation, type TestFederation } from '../support/federation.ts';
 
 const skip = browserSkip();
@@ -184,5 +185,46 @@ describe('console: exchange (caseworker asks a partner under the bridge agreemen
     await page.getByTestId('exchange-requests-empty').getByText('没有符合筛选条件的请求').waitFor();
     await page.getByTestId('exchange-filters-clear').click();
     await page.getByText('共 5 条').waitFor();
+  });
+
+  test('an outbox request delivered in a batch shows its place in the batch and the batch id', async () => {
+    // Queued together and due together, the outbox delivers them under shared batch signatures.
+    const node = federation.requester.running.node;
+    const queued = await Promise.all(
+      Array.from({ length: 4 }, (_, index) =>
+        node.exchange.enqueue({
+          to: '520400',
+          op: 'query',
+          agreement: federation.bridge.agreement,
+          item: '就医结算备案',
+          purpose: 'medical-filing',
+          operator: 'system',
+          body: { dataset: '520400/social-insurance-enrolment', key: { idNumber: federation.bridge.people[10 + index]!.idNumber }, fields: ['insuredStatus'] },
+        }),
+      ),
+    );
+    await node.exchange.deliverDue();
+    let delivered = await Promise.all(queued.map((request) => node.exchange.outbound(request.id)));
+    for (let waited = 0; delivered.some((request) => request.status !== 'answered') && waited < 10_000; waited += 50) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      delivered = await Promise.all(queued.map((request) => node.exchange.outbound(request.id)));
+    }
+    const batched = delivered.find((request) => isBatchedJws((request.answer as { evidence?: unknown } | null)?.evidence));
+    assert.ok(batched, `one of the queued requests went in a batch: ${JSON.stringify(delivered.map((request) => request.status))}`);
+    const evidence = (batched.answer as { evidence: { index: number; batch: { payload: string } } }).evidence;
+    const document = JSON.parse(Buffer.from(evidence.batch.payload, 'base64url').toString('utf8')) as { id: string; size: number };
+
+    await page.goto(`${federation.requester.url}/exchange`);
+    await page.getByText('共 9 条').waitFor();
+    const row = page.getByTestId('exchange-requests').locator('tbody tr.ant-table-row').filter({ has: page.locator(`[title="${batched.id}"]`) });
+    await row.getByRole('button', { name: '详情' }).click();
+    const drawer = page.getByTestId('exchange-drawer');
+    const place = drawer.getByTestId('evidence-batch');
+    await place.waitFor();
+    const text = (await place.textContent()) ?? '';
+    assert.ok(text.startsWith(`${evidence.index + 1} / ${document.size}`), text);
+    assert.ok(text.includes(document.id), text);
+    await page.keyboard.press('Escape');
+    await drawer.waitFor({ state: 'hidden' });
   });
 });
