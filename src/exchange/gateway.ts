@@ -298,7 +298,7 @@ export function createGateway(deps: GatewayDeps) {
       outcome: 'denied',
       details: { ...facts, code: error.code },
     });
-    return { status: error.httpStatus, body: { ...error.toBody(), details: { ...error.details, retryable: error.retryable } } };
+    return refusalOf(error);
   }
 
   /** Waits for a row an earlier version left in `processing` to be answered (or abandoned). */
@@ -311,8 +311,7 @@ export function createGateway(deps: GatewayDeps) {
       if (claim.kind === 'new') return answerAlone(await decide(message, hash, received));
       if (claim.kind === 'replayed') return refuseReplay(message, hash);
     }
-    const error = new TongbanError('in_progress', 'This message is still being handled; retry shortly for its answer.', { id: message.id });
-    return { status: error.httpStatus, body: { ...error.toBody(), details: { ...error.details, retryable: true } } };
+    return refusalOf(new TongbanError('in_progress', 'This message is still being handled; retry shortly for its answer.', { id: message.id }));
   }
 
   function refuseReplay(message: Message, hash: string): Promise<InboundResult> {
@@ -390,15 +389,10 @@ export function createGateway(deps: GatewayDeps) {
       return refuseUntrusted(error, batchFacts(raw));
     }
     const sender = document.from;
-    const { limit, encoded: maxEncoded } = maxEncodedMember(config.exchange.maxEnvelopeBytes);
     // Each message is checked on its own; those that pass are looked up together, one query per batch.
     const checked = payloads.map((encoded): { message: Message; hash: string } | { refused: unknown; encoded: string } => {
       try {
-        if (encoded.length > maxEncoded) {
-          throw new InputError(`A message in a batch may be at most ${limit} bytes; send larger ones alone.`, { path: '/payloads' }, 'envelope_invalid');
-        }
-        const payload = decodeCanonicalPayload(encoded, 'payload');
-        const message = parseMessage(payload.value);
+        const { payload, message } = decodeBatchMember(encoded, config.exchange.maxEnvelopeBytes);
         if (message.from !== sender) {
           throw new SignatureInvalidError(`The message claims to be from ${message.from} but its batch is signed by ${sender}.`, { from: message.from, batchFrom: sender });
         }
@@ -502,7 +496,7 @@ export function createGateway(deps: GatewayDeps) {
     } catch (caught) {
       const refusal = toTongbanError(caught);
       if (refusal.kind === 'internal') throw caught;
-      const result: InboundResult = { status: refusal.httpStatus, body: { ...refusal.toBody(), details: { ...refusal.details, retryable: refusal.retryable } } };
+      const result = refusalOf(refusal);
       return {
         kind: 'done',
         result: await store(message, hash, received, result, clock.now(), {
@@ -622,10 +616,19 @@ export function batchFacts(raw: unknown): Record<string, unknown> {
   }
 }
 
-/** The largest base64url text of one batched message: its bytes at most `limit`. */
-export function maxEncodedMember(maxEnvelopeBytes: number): { readonly limit: number; readonly encoded: number } {
+/** One message of a batch, as sent: within the size a batched message may have, canonical, and a message. */
+export function decodeBatchMember(encoded: string, maxEnvelopeBytes: number): { readonly payload: { readonly text: string; readonly value: unknown }; readonly message: Message } {
   const limit = Math.min(maxEnvelopeBytes, maxBatchMemberBytes);
-  return { limit, encoded: Math.ceil((limit * 4) / 3) };
+  if (encoded.length > Math.ceil((limit * 4) / 3)) {
+    throw new InputError(`A message in a batch may be at most ${limit} bytes; send larger ones alone.`, { path: '/payloads' }, 'envelope_invalid');
+  }
+  const payload = decodeCanonicalPayload(encoded, 'payload');
+  return { payload, message: parseMessage(payload.value) };
+}
+
+/** The error answer for a refusal, saying whether a retry may succeed. */
+export function refusalOf(error: TongbanError): InboundResult {
+  return { status: error.httpStatus, body: { ...error.toBody(), details: { ...error.details, retryable: error.retryable } } };
 }
 
 /** Where a trusted message stands: answered already (or refused), or decided with an answer to sign and store. */

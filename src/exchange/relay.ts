@@ -10,16 +10,17 @@ import type { EventInput } from '../audit/domain/event.ts';
 import { InputError, TongbanError, toTongbanError } from '../core/errors.ts';
 import type { DirectoryService } from '../directory/index.ts';
 import type { NodeCore } from '../node/node-core.ts';
+import type { BatchDocument } from './domain/batch.ts';
 import { isSealed, parseMessage, type Message } from './domain/message.ts';
 import { postJsonOf } from './keep-alive-fetch.ts';
-import { decodeCanonicalPayload } from '../crypto/index.ts';
 import {
   asFlattenedJws,
   batchFacts,
   checkBatchEnvelope,
+  decodeBatchMember,
   decodePayload,
-  maxEncodedMember,
   peekPayload,
+  refusalOf,
   requestHashOfCanonical,
   verifyFromMember,
   type InboundResult,
@@ -57,7 +58,7 @@ export function createRelay(core: NodeCore, directory: DirectoryService, recordE
         }
       })();
       await record('denied', { id: typeof payload.id === 'string' ? payload.id : null, from: typeof payload.from === 'string' ? payload.from : null, to: typeof payload.to === 'string' ? payload.to : null, code: refusal.code });
-      return refusalResult(refusal);
+      return refusalOf(refusal);
     }
 
     const facts = { id: message.id, from: message.from, to: message.to, op: message.op, agreement: message.agreement, requestHash: hash };
@@ -73,13 +74,8 @@ export function createRelay(core: NodeCore, directory: DirectoryService, recordE
     } catch (error) {
       const refusal = new TongbanError('partner_unreachable', `Node ${message.to} did not answer the hub: ${(error as Error).message}.`, { to: message.to });
       await record('failure', { ...facts, code: refusal.code });
-      return refusalResult(refusal);
+      return refusalOf(refusal);
     }
-  }
-
-  /** The error answer for a refusal, recorded before it goes back. */
-  function refusalResult(error: TongbanError): InboundResult {
-    return { status: error.httpStatus, body: { ...error.toBody(), details: { ...error.details, retryable: error.retryable } } };
   }
 
   /** Checks that `message` may be relayed by this hub to an active recipient; returns the recipient's endpoint. */
@@ -105,21 +101,15 @@ export function createRelay(core: NodeCore, directory: DirectoryService, recordE
    */
   async function relayBatch(raw: unknown): Promise<InboundResult> {
     const received = clock.now();
-    let url: string;
+    let url = '';
     let facts: Record<string, unknown>[];
-    let batchId: string;
+    let document: BatchDocument;
     try {
       if (info.role !== 'hub') throw new InputError('Only the hub relays radial messages.', undefined, 'not_for_this_node');
-      const { document, payloads } = checkBatchEnvelope(directory, raw, received, config.exchange.clockSkewSeconds);
-      batchId = document.id;
-      const { limit, encoded: maxEncoded } = maxEncodedMember(config.exchange.maxEnvelopeBytes);
-      let endpoint: string | undefined;
+      let payloads: readonly string[];
+      ({ document, payloads } = checkBatchEnvelope(directory, raw, received, config.exchange.clockSkewSeconds));
       facts = payloads.map((encoded, index) => {
-        if (encoded.length > maxEncoded) {
-          throw new InputError(`A message in a batch may be at most ${limit} bytes; send larger ones alone.`, { path: `/payloads/${index}` }, 'envelope_invalid');
-        }
-        const payload = decodeCanonicalPayload(encoded, `payloads/${index}`);
-        const message = parseMessage(payload.value);
+        const { payload, message } = decodeBatchMember(encoded, config.exchange.maxEnvelopeBytes);
         if (message.from !== document.from || message.to !== document.to) {
           throw new InputError(
             `Message ${index} goes from ${message.from} to ${message.to}, but its batch is signed by ${document.from} for ${document.to}.`,
@@ -128,15 +118,14 @@ export function createRelay(core: NodeCore, directory: DirectoryService, recordE
           );
         }
         // Every message is checked: one plaintext body among sealed ones would be relayed readable.
-        endpoint = routeOf(message);
+        url = `${routeOf(message)}/api/v1/exchange/batches`;
         return { id: message.id, from: message.from, to: message.to, op: message.op, agreement: message.agreement, requestHash: requestHashOfCanonical(payload.text, message), batch: document.id };
       });
-      url = `${endpoint!}/api/v1/exchange/batches`;
     } catch (error) {
       const refusal = toTongbanError(error);
       if (refusal.kind === 'internal') throw error;
       await record('denied', { ...batchFacts(raw), code: refusal.code });
-      return refusalResult(refusal);
+      return refusalOf(refusal);
     }
 
     try {
@@ -152,10 +141,9 @@ export function createRelay(core: NodeCore, directory: DirectoryService, recordE
       );
       return { status: response.status, body };
     } catch (error) {
-      const to = facts[0]?.to;
-      const refusal = new TongbanError('partner_unreachable', `Node ${String(to)} did not answer the hub: ${(error as Error).message}.`, { to, batch: batchId });
+      const refusal = new TongbanError('partner_unreachable', `Node ${document.to} did not answer the hub: ${(error as Error).message}.`, { to: document.to, batch: document.id });
       await Promise.all(facts.map((fact) => record('failure', { ...fact, code: refusal.code })));
-      return refusalResult(refusal);
+      return refusalOf(refusal);
     }
   }
 

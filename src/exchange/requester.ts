@@ -51,7 +51,7 @@ export interface PreparedMessage {
   readonly route: Route;
   readonly url: string;
   /** Where batches of messages to the same partner go under one signature: the partner's batch endpoint, or the hub's batch relay. */
-  readonly batchUrl?: string;
+  readonly batchUrl: string;
   /** The canonical JSON of `message` (no `ts`): batched messages need it; a message sent alone may do without. */
   readonly timelessText?: string;
 }
@@ -182,7 +182,7 @@ export function createRequester(core: NodeCore, directory: DirectoryService) {
     const everyone = (error: unknown) => batch.map((): PromiseSettledResult<ExchangeOutcome> => ({ status: 'rejected', reason: error }));
     let response: { readonly status: number; readonly text: string };
     try {
-      response = await postJson(batch[0]!.batchUrl!, JSON.stringify(whole), timeoutMs);
+      response = await postJson(batch[0]!.batchUrl, JSON.stringify(whole), timeoutMs);
     } catch (error) {
       return everyone(new TongbanError('partner_unreachable', `Node ${to} did not answer: ${(error as Error).message}.`, { to, url: batch[0]!.batchUrl }));
     } finally {
@@ -297,7 +297,6 @@ export function createRequester(core: NodeCore, directory: DirectoryService) {
   /** Messages of ordinary size to the same partner by the same route share batches; the rest (large, batching off) go alone. */
   function deliver(prepared: PreparedMessage): Promise<ExchangeOutcome> {
     const batchable =
-      prepared.batchUrl !== undefined &&
       prepared.timelessText !== undefined &&
       config.exchange.batchMaxMessages > 1 &&
       Buffer.byteLength(prepared.timelessText, 'utf8') + timestampBytes <= maxBatchMemberBytes;

@@ -12,7 +12,7 @@ import { canonicalJson, signJws, type JwsSigner } from '../../src/crypto/index.t
 import type { Bridge, StaffSession } from '../../src/demo/federation-setup.ts';
 import { isBatchedJws, signWholeBatch, type BatchedJws } from '../../src/exchange/domain/batch.ts';
 import { verifyEvidenceFromMember, verifyWholeBatchFromMember } from '../../src/exchange/gateway.ts';
-import { bridgeMessage, startTestFederation, type TestFederation } from '../support/federation.ts';
+import { answeredFromOutbox, bridgeMessage, bridgeRequest, startTestFederation, type TestFederation } from '../support/federation.ts';
 import type { TestNode } from '../support/nodes.ts';
 
 interface Result {
@@ -83,19 +83,7 @@ describe('batch signatures between two nodes', () => {
   test('requests queued for one partner share batch signatures, and every answer verifies on its own', async () => {
     const before = await answeredCount();
     // Issued in one turn of the event loop, as a busy node would have them: two go at once, the rest queue and go batched.
-    const outcomes = await Promise.all(
-      Array.from({ length: 40 }, (_, index) =>
-        requester.running.node.exchange.request({
-          to: '520400',
-          op: 'query',
-          agreement: bridge.agreement,
-          item: '就医结算备案',
-          purpose: 'medical-filing',
-          operator: 'system',
-          body: { dataset: '520400/social-insurance-enrolment', key: { idNumber: bridge.people[index]!.idNumber }, fields: ['insuredStatus'] },
-        }),
-      ),
-    );
+    const outcomes = await Promise.all(Array.from({ length: 40 }, (_, index) => requester.running.node.exchange.request(bridgeRequest(bridge, index))));
     outcomes.forEach((outcome, index) => {
       assert.equal(outcome.answer.status, 'ok');
       assert.equal(outcome.answer.inReplyTo, outcome.id);
@@ -121,26 +109,9 @@ describe('batch signatures between two nodes', () => {
   test('queued requests due together are delivered by the outbox in shared batches, each with its own evidence', async () => {
     const node = requester.running.node;
     const before = await answeredCount();
-    const queued = await Promise.all(
-      Array.from({ length: 8 }, (_, index) =>
-        node.exchange.enqueue({
-          to: '520400',
-          op: 'query',
-          agreement: bridge.agreement,
-          item: '就医结算备案',
-          purpose: 'medical-filing',
-          operator: 'system',
-          body: { dataset: '520400/social-insurance-enrolment', key: { idNumber: bridge.people[70 + index]!.idNumber }, fields: ['insuredStatus'] },
-        }),
-      ),
-    );
+    const queued = await Promise.all(Array.from({ length: 8 }, (_, index) => node.exchange.enqueue(bridgeRequest(bridge, 70 + index))));
     // Delivered here, or by the node's own outbox loop if it claimed them first.
-    await node.exchange.deliverDue();
-    let delivered = await Promise.all(queued.map((request) => node.exchange.outbound(request.id)));
-    for (let waited = 0; delivered.some((request) => request.status !== 'answered') && waited < 10_000; waited += 50) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      delivered = await Promise.all(queued.map((request) => node.exchange.outbound(request.id)));
-    }
+    const delivered = await answeredFromOutbox(node, queued.map((request) => request.id));
     const evidence = delivered.map((request) => {
       assert.equal(request.status, 'answered', JSON.stringify(request));
       return (request.answer as { evidence: unknown }).evidence;

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TongbanError } from '../../src/core/errors.ts';
 import type { ExchangeRequest } from '../../src/exchange/requester.ts';
-import { startTestFederation, type TestFederation } from '../support/federation.ts';
+import { bridgeRequest, startTestFederation, type TestFederation } from '../support/federation.ts';
 
 const timeoutMs = 2000;
 
@@ -31,15 +31,7 @@ describe('a partner that does not answer', () => {
     await federation?.close();
   });
 
-  const request = (index: number): ExchangeRequest => ({
-    to: '520400',
-    op: 'query',
-    agreement: federation.bridge.agreement,
-    item: '就医结算备案',
-    purpose: 'medical-filing',
-    operator: 'system',
-    body: { dataset: '520400/social-insurance-enrolment', key: { idNumber: federation.bridge.people[index]!.idNumber }, fields: ['insuredStatus'] },
-  });
+  const request = (index: number): ExchangeRequest => bridgeRequest(federation.bridge, index);
 
   /** Sends a request and resolves with how long it took to fail, and how. */
   const failure = async (index: number): Promise<{ elapsedMs: number; error: TongbanError }> => {

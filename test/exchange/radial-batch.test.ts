@@ -13,7 +13,7 @@ import type { Bridge } from '../../src/demo/federation-setup.ts';
 import { isBatchedJws, signWholeBatch } from '../../src/exchange/domain/batch.ts';
 import { verifyEvidenceFromMember } from '../../src/exchange/gateway.ts';
 import { sealBody } from '../../src/exchange/sealing.ts';
-import { bridgeMessage, startTestFederation, type TestFederation } from '../support/federation.ts';
+import { bridgeMessage, bridgeRequest, startTestFederation, type TestFederation } from '../support/federation.ts';
 import type { TestNode } from '../support/nodes.ts';
 
 describe('radial batches through the hub', () => {
@@ -59,20 +59,7 @@ describe('radial batches through the hub', () => {
   test('radial requests queued for one partner are relayed in batches, answered as one signed batch, and the hub reads no body', async () => {
     const before = await answeredCount();
     // Issued in one turn of the event loop: the first goes alone, the rest queue and go batched.
-    const outcomes = await Promise.all(
-      Array.from({ length: 30 }, (_, index) =>
-        requester.running.node.exchange.request({
-          to: '520400',
-          route: 'radial',
-          op: 'query',
-          agreement: bridge.agreement,
-          item: '就医结算备案',
-          purpose: 'medical-filing',
-          operator: 'system',
-          body: { dataset: '520400/social-insurance-enrolment', key: { idNumber: bridge.people[index]!.idNumber }, fields: ['insuredStatus'] },
-        }),
-      ),
-    );
+    const outcomes = await Promise.all(Array.from({ length: 30 }, (_, index) => requester.running.node.exchange.request(bridgeRequest(bridge, index, { route: 'radial' }))));
     outcomes.forEach((outcome, index) => {
       assert.equal(outcome.route, 'radial');
       assert.equal(outcome.answer.status, 'ok', `request ${index}`);

@@ -5,6 +5,9 @@
  */
 import { newId } from '../../src/core/ids.ts';
 import { addStaff, joinFederation, setUpBridge, type Bridge, type Credentials, type StaffSession } from '../../src/demo/federation-setup.ts';
+import type { OutboundRequest } from '../../src/exchange/outbox.ts';
+import type { ExchangeRequest, Route } from '../../src/exchange/requester.ts';
+import type { NodeContext } from '../../src/node/open-node.ts';
 import { startTestNode, type TestNode, type TestNodeOptions } from './nodes.ts';
 
 export interface TestFederation {
@@ -86,4 +89,35 @@ export function bridgeMessage(bridge: Bridge, from: string, person: number, op: 
     operator: 'system',
     body: op === 'query' ? { dataset, key, fields: ['insuredStatus'] } : { dataset, key },
   };
+}
+
+/**
+ * What a system asks the requester's gateway for under the bridge agreement: the insured status
+ * of person `person` of the bridge's people, from the provider (520400).
+ */
+export function bridgeRequest(bridge: Bridge, person: number, options: { route?: Route } = {}): ExchangeRequest {
+  return {
+    to: '520400',
+    op: 'query',
+    agreement: bridge.agreement,
+    item: '就医结算备案',
+    purpose: 'medical-filing',
+    operator: 'system',
+    body: { dataset: '520400/social-insurance-enrolment', key: { idNumber: bridge.people[person % bridge.people.length]!.idNumber }, fields: ['insuredStatus'] },
+    ...(options.route ? { route: options.route } : {}),
+  };
+}
+
+/**
+ * Queued requests once all are answered: delivered by the caller's `deliverDue`, or by the node's
+ * own outbox loop when it claimed them first. Gives up (returning them as they stand) after 10 s.
+ */
+export async function answeredFromOutbox(node: NodeContext, ids: readonly string[]): Promise<OutboundRequest[]> {
+  await node.exchange.deliverDue();
+  let delivered = await Promise.all(ids.map((id) => node.exchange.outbound(id)));
+  for (let waited = 0; delivered.some((request) => request.status !== 'answered') && waited < 10_000; waited += 50) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    delivered = await Promise.all(ids.map((id) => node.exchange.outbound(id)));
+  }
+  return delivered;
 }

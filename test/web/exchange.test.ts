@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import { browserSkip, consoleOverrides, launchBrowser, logInThroughConsole, newPage, screenshot } from '../support/browser.ts';
 import { isBatchedJws } from '../../src/exchange/domain/batch.ts';
-import { startTestFederation, type TestFederation } from '../support/federation.ts';
+import { answeredFromOutbox, bridgeRequest, startTestFederation, type TestFederation } from '../support/federation.ts';
 
 const skip = browserSkip();
 
@@ -190,25 +190,8 @@ describe('console: exchange (caseworker asks a partner under the bridge agreemen
   test('an outbox request delivered in a batch shows its place in the batch and the batch id', async () => {
     // Queued together and due together, the outbox delivers them under shared batch signatures.
     const node = federation.requester.running.node;
-    const queued = await Promise.all(
-      Array.from({ length: 4 }, (_, index) =>
-        node.exchange.enqueue({
-          to: '520400',
-          op: 'query',
-          agreement: federation.bridge.agreement,
-          item: '就医结算备案',
-          purpose: 'medical-filing',
-          operator: 'system',
-          body: { dataset: '520400/social-insurance-enrolment', key: { idNumber: federation.bridge.people[10 + index]!.idNumber }, fields: ['insuredStatus'] },
-        }),
-      ),
-    );
-    await node.exchange.deliverDue();
-    let delivered = await Promise.all(queued.map((request) => node.exchange.outbound(request.id)));
-    for (let waited = 0; delivered.some((request) => request.status !== 'answered') && waited < 10_000; waited += 50) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      delivered = await Promise.all(queued.map((request) => node.exchange.outbound(request.id)));
-    }
+    const queued = await Promise.all(Array.from({ length: 4 }, (_, index) => node.exchange.enqueue(bridgeRequest(federation.bridge, 10 + index))));
+    const delivered = await answeredFromOutbox(node, queued.map((request) => request.id));
     const batched = delivered.find((request) => isBatchedJws((request.answer as { evidence?: unknown } | null)?.evidence));
     assert.ok(batched, `one of the queued requests went in a batch: ${JSON.stringify(delivered.map((request) => request.status))}`);
     const evidence = (batched.answer as { evidence: { index: number; batch: { payload: string } } }).evidence;

@@ -144,13 +144,14 @@ interface ReadGroup {
   readonly limit: number;
   readonly waiting: { readonly value: string; readonly resolve: (rows: Record<string, unknown>[]) => void; readonly reject: (error: unknown) => void }[];
 }
-const readGroups = new Map<object, Map<string, ReadGroup>>();
+const readGroups = new WeakMap<object, Map<string, ReadGroup>>();
 
 /**
  * Reads by one text key made in the same turn of the event loop share one query: `key IN (…)`,
  * with at most `limit` rows per key value (`row_number()` over the key), each caller getting the
- * rows of its own value. A read alone goes as before. The key is text, so the rows are told apart
- * by exact string equality on both engines.
+ * rows of its own value; a read alone runs the single-key statement. Either way the read waits one
+ * turn of the event loop for company. The key is text, so the rows are told apart by exact string
+ * equality on both engines.
  */
 function coalescedRead(db: Kysely<DynamicTables>, table: string, key: string, fields: readonly string[], limit: number, value: string): Promise<Record<string, unknown>[]> {
   return new Promise((resolve, reject) => {
