@@ -9,7 +9,7 @@ import { sql, type CompiledQuery, type Insertable } from 'kysely';
 import { canonicalJson } from '../../crypto/canonical-json.ts';
 import type { Clock } from '../../core/clock.ts';
 import { newId } from '../../core/ids.ts';
-import { binder, sentinel } from '../../store/compiled.ts';
+import { binder, compiledInsert, sentinel } from '../../store/compiled.ts';
 import type { Db } from '../../store/open-store.ts';
 import { leafHashInput, leafObject, type EventInput, type LoggedEvent } from '../domain/event.ts';
 import { extendFrontier, splitFrontier, type StoredNode } from '../domain/merkle.ts';
@@ -86,30 +86,14 @@ function createAppendStatements(db: Db) {
       .compile(),
     guard,
   );
-  /** Multi-row inserts compiled once per row count; values go row by row, column by column. */
-  function multiInsert<T extends 'events' | 'merkle_nodes'>(table: T, columns: readonly string[]) {
-    const byCount = new Map<number, (values: readonly unknown[]) => CompiledQuery>();
-    return (rows: ReadonlyArray<Readonly<Record<string, unknown>>>): CompiledQuery => {
-      let bind = byCount.get(rows.length);
-      if (!bind) {
-        const sentinels = rows.map((_, row) => columns.map((column) => sentinel(`${table}:${row}:${column}`)));
-        const templates = sentinels.map((row) => Object.fromEntries(columns.map((column, at) => [column, row[at]])));
-        bind = binder(db.insertInto(table).values(templates as never).compile(), sentinels.flat());
-        if (byCount.size < 64) byCount.set(rows.length, bind);
-      }
-      const values: unknown[] = [];
-      for (const row of rows) for (const column of columns) values.push(row[column]);
-      return bind(values);
-    };
-  }
   const eventColumns = ['seq', 'id', 'ts', 'type', 'actor', 'outcome', 'subject_hash', 'payload', 'leaf_hash'] as const;
-  const insertNodes = multiInsert('merkle_nodes', ['level', 'idx', 'hash']);
+  const insertNodes = compiledInsert(db, 'merkle_nodes', ['level', 'idx', 'hash']);
   return {
     advanceHead: (count: number) => advanceHead([count]),
     guardedAdvance: (count: number, expected: { size: number; frontier: Buffer }, frontier: Buffer) =>
       guardedAdvance([count, count, expected.size, expected.size, expected.frontier, frontier]),
     advanceTree: (treeSize: number, frontier: Buffer) => advanceTree([treeSize, frontier]),
-    insertEvents: multiInsert('events', eventColumns) as (rows: readonly EventRow[]) => CompiledQuery,
+    insertEvents: compiledInsert(db, 'events', eventColumns) as (rows: readonly EventRow[]) => CompiledQuery,
     insertNodes: (nodes: readonly StoredNode[]) =>
       insertNodes(nodes.map((node) => ({ level: node.level, idx: node.index, hash: Buffer.from(node.hash) }))),
   };
