@@ -97,7 +97,7 @@ export const configSchema = z.strictObject({
       /** Largest accepted envelope, in bytes. */
       maxEnvelopeBytes: z.coerce.number().int().min(1024).max(16 * 1024 * 1024).default(256 * 1024),
       /** Most bridge messages to one partner sent under one batch signature when they queue up under load; 1 sends every message alone. */
-      batchMaxMessages: z.coerce.number().int().min(1).max(64).default(32),
+      batchMaxMessages: z.coerce.number().int().min(1).max(64).default(64),
       /** Delivery attempts before an outbox message is parked as failed. */
       outboxMaxAttempts: z.coerce.number().int().min(1).max(100).default(12),
     })
