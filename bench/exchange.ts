@@ -16,9 +16,11 @@
  * cores busy, so the figure would measure the round trip rather than what the nodes can carry.
  *
  * Environment: BENCH_CONNECTIONS (default 128; 32 shows the round-trip-bound case), BENCH_SECONDS (measured
- * seconds per scenario, default 10), BENCH_PEOPLE (default 10000), BENCH_CPU_PROF=<dir> to write a
- * V8 CPU profile of every node process into <dir>, with windows.json marking the measured slices;
- * BENCH_ONLY=<regular expression> to measure only the scenarios whose names match it, beside the baseline.
+ * seconds per scenario, default 12), BENCH_SLICES (default 4), BENCH_PEOPLE (default 10000),
+ * BENCH_CPU_PROF=<dir> to write a V8 CPU profile of every node process into <dir>, with
+ * windows.json marking the measured slices; BENCH_ONLY=<regular expression> to measure only the
+ * scenarios whose names match it, beside the baseline; BENCH_NODE_FLAGS for further Node/V8 flags
+ * of every node process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -34,12 +36,19 @@ import { initNode } from '../src/node/init-node.ts';
 
 const repoRoot = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 128);
-/** Measured seconds per scenario, split into slices run in the order A B C D D C B A. */
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-const SLICES = 2;
+/** Measured seconds per scenario, split into slices run in the order A B C D D C B A A B C D …. */
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 12);
+/**
+ * More, shorter slices: the machine's speed drifts by up to a fifth within a run (the baseline's
+ * CPU per request has moved from 0.114 to 0.131 ms between its first and last slice), and
+ * interleaving finer makes every scenario see the same mix of fast and slow moments.
+ */
+const SLICES = Number(process.env.BENCH_SLICES ?? 4);
 /** Each slice warms up first; the warm-up is not measured. */
 const WARMUP_SECONDS = 2;
 const PEOPLE = Number(process.env.BENCH_PEOPLE ?? 10_000);
+/** BENCH_NODE_FLAGS='--log-deopt --logfile=/tmp/v8.log': further Node/V8 flags for every node process, to look into them. */
+const NODE_FLAGS = process.env.BENCH_NODE_FLAGS?.split(/\s+/).filter(Boolean);
 const CPU_PROFILE_DIR = process.env.BENCH_CPU_PROF ? resolve(process.env.BENCH_CPU_PROF) : undefined;
 /** The whole run stops by itself after this long, whatever happens. */
 const WATCHDOG_MS = 180_000;
@@ -206,6 +215,7 @@ async function startNode(root: string, suite: 'intl' | 'sm', node: { code: strin
   });
   const nodeFlags = [
     ...commandNodeFlags,
+    ...(NODE_FLAGS ?? []),
     ...(CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROFILE_DIR}`, `--cpu-prof-name=${suite}-${node.code}-${process.pid}.cpuprofile`] : []),
   ];
   const child = spawn(process.execPath, [...nodeFlags, join(repoRoot, 'bin/tongban.mjs'), 'serve', '--dir', dir, '--port', String(port)], {
@@ -519,7 +529,7 @@ export async function run(): Promise<void> {
   try {
     console.log(
       `exchange: ${cpus().length} CPU cores (${availableParallelism()} available to Node); ${PEOPLE.toLocaleString('en')} people; ` +
-        `${CONNECTIONS} connections; ${SECONDS} s per scenario in ${SLICES} slices (order A B C D D C B A), each after a ${WARMUP_SECONDS} s warm-up; ` +
+        `${CONNECTIONS} connections; ${SECONDS} s per scenario in ${SLICES} slices (order A B C D D C B A …), each after a ${WARMUP_SECONDS} s warm-up; ` +
         'every process on 127.0.0.1',
     );
     // Both federations are built at once (set-up is mostly waiting); the idle one costs next to nothing while the other is measured.
@@ -537,7 +547,7 @@ export async function run(): Promise<void> {
     ];
     if (ONLY) scenarios.splice(0, scenarios.length, ...scenarios.filter((scenario) => scenario.name === 'baseline' || ONLY.test(scenario.name)));
     for (const scenario of scenarios) await checkOnce(scenario.url, scenario.bodies[0]!, scenario.headers, scenario.name);
-    // A B C D D C B A: load from outside this benchmark that comes and goes hits every scenario alike.
+    // A B C D D C B A …: load from outside this benchmark that comes and goes hits every scenario alike.
     const order = Array.from({ length: SLICES }, (_, round) => (round % 2 === 0 ? scenarios : [...scenarios].reverse())).flat();
     const slices = new Map<string, Slice[]>(scenarios.map((scenario) => [scenario.name, []]));
     for (const scenario of order) {
@@ -563,6 +573,16 @@ export async function run(): Promise<void> {
       `bridge/baseline by server CPU per request = ${cpuRatio.toFixed(2)} (what the throughput ratio tends to when both are CPU-bound; ` +
         `other load on the machine moves it less)`,
     );
+    console.log('slices in the order run (req/s, server CPU ms/req), one round per line:');
+    const seen = new Map<string, number>();
+    const described = order.map((scenario) => {
+      const at = seen.get(scenario.name) ?? 0;
+      seen.set(scenario.name, at + 1);
+      const slice = slices.get(scenario.name)![at]!;
+      const cpuMs = (slice.serverSeconds.reduce((sum, value) => sum + value, 0) * 1000) / Math.max(1, slice.total);
+      return `${scenario.name} ${Math.round(slice.requestsPerSecond).toLocaleString('en')} ${cpuMs.toFixed(3)}`;
+    });
+    for (let round = 0; round < SLICES; round++) console.log(`  ${described.slice(round * scenarios.length, (round + 1) * scenarios.length).join(' | ')}`);
     console.log('req/s: mean of the slices; p50: request-weighted mean of the slices\' medians; p99: the worst slice\'s.');
     console.log('CPU ms/req: user + system CPU of the scenario\'s server processes (baseline: forwarder + data server; bridge: requester +');
     console.log('  provider; radial: + hub) per measured request. cores: average cores busy during the measured runs with the servers, the load');
