@@ -10,6 +10,7 @@ import { table, type Output } from '../cli/output.ts';
 import { systemActor } from '../identity/index.ts';
 import type { CatalogService, DatasetView, ImportResult } from './catalog-service.ts';
 import { dataGrades, sharingTypes } from './domain/dataset.ts';
+import { catalogSorts, type CatalogSort } from './domain/publication.ts';
 import { importEncodings, importFormats, importModes, type ImportEncoding, type ImportFormat, type ImportMode, type ImportProgress } from './importer.ts';
 
 async function withCatalog<T>(options: NodeDirOptions, work: (catalog: CatalogService, nodeCode: string) => Promise<T>): Promise<T> {
@@ -102,6 +103,8 @@ function importSummary(result: ImportResult): string {
 
 /** Registers `tongban catalog …`. */
 export function registerCatalogCommands(program: Command, output: Output): void {
+  const sortOption = () =>
+    new Option('--sort <order>', 'order by id, name, code or updated (when it last changed); a leading - reverses it').choices(catalogSorts).default('id');
   const catalog = program.command('catalog').description('the resource catalogue (政务信息资源目录): datasets, imports, publication');
 
   catalog
@@ -140,16 +143,18 @@ export function registerCatalogCommands(program: Command, output: Output): void 
     .option('-q, --query <words>', 'words that name, abstract or items must contain')
     .addOption(new Option('--sharing <type>', 'only this sharing type').choices(sharingTypes))
     .addOption(new Option('--grade <grade>', 'only this data grade').choices(dataGrades))
+    .addOption(sortOption())
     .option('--limit <n>', 'at most this many', parseCount, 50)
     .option('--offset <n>', 'skip this many', parseCount, 0)
     .addOption(dirOption())
     .addOption(configOption())
     .addOption(jsonOption())
-    .action(async (options: NodeDirOptions & { query?: string; sharing?: (typeof sharingTypes)[number]; grade?: (typeof dataGrades)[number]; limit: number; offset: number }) => {
+    .action(async (options: NodeDirOptions & { query?: string; sharing?: (typeof sharingTypes)[number]; grade?: (typeof dataGrades)[number]; sort: CatalogSort; limit: number; offset: number }) => {
       const page = await withCatalog(options, (service) =>
         service.list({
           limit: options.limit,
           offset: options.offset,
+          sort: options.sort,
           ...(options.query ? { q: options.query } : {}),
           ...(options.sharing ? { sharing: options.sharing } : {}),
           ...(options.grade ? { grade: options.grade } : {}),
@@ -266,14 +271,16 @@ export function registerCatalogCommands(program: Command, output: Output): void 
     .option('--provider <code>', 'only datasets of this node')
     .addOption(new Option('--sharing <type>', 'only this sharing type').choices(sharingTypes))
     .addOption(new Option('--grade <grade>', 'only this data grade').choices(dataGrades))
+    .addOption(sortOption())
     .option('--limit <n>', 'at most this many', parseCount, 50)
     .addOption(dirOption())
     .addOption(configOption())
     .addOption(jsonOption())
-    .action(async (words: string | undefined, options: NodeDirOptions & { provider?: string; sharing?: (typeof sharingTypes)[number]; grade?: (typeof dataGrades)[number]; limit: number }) => {
+    .action(async (words: string | undefined, options: NodeDirOptions & { provider?: string; sharing?: (typeof sharingTypes)[number]; grade?: (typeof dataGrades)[number]; sort: CatalogSort; limit: number }) => {
       const page = await withCatalog(options, (service) =>
         service.searchFederation(systemActor, {
           limit: options.limit,
+          sort: options.sort,
           ...(words ? { q: words } : {}),
           ...(options.provider ? { provider: options.provider } : {}),
           ...(options.sharing ? { sharing: options.sharing } : {}),

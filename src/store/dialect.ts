@@ -26,6 +26,15 @@ export function lockRowsClause(dialect: DialectName): RawBuilder<unknown> {
   return dialect === 'postgres' ? sql`for update` : sql``;
 }
 
+/**
+ * A text column to order by code point, as SQLite's default BINARY collation does. PostgreSQL's
+ * database collation (a locale) would skip punctuation and fold case, so one query could page
+ * through rows in a different order on each engine; `COLLATE "C"` makes it the same order.
+ */
+export function byCodePoint(dialect: DialectName, column: Expression<string>): Expression<string> {
+  return dialect === 'postgres' ? sql<string>`${column} collate "C"` : column;
+}
+
 /** Case-insensitive comparison: PostgreSQL `ILIKE`; SQLite's LIKE is already ASCII case-insensitive. */
 export function likeInsensitive(dialect: DialectName, column: Expression<string>, pattern: string): RawBuilder<boolean> {
   return dialect === 'postgres' ? sql<boolean>`${column} ilike ${pattern}` : sql<boolean>`${column} like ${pattern}`;

@@ -17,6 +17,7 @@ import * as remediation from './migrations/0009-remediation.ts';
 import * as exchangeMode from './migrations/0010-exchange-mode.ts';
 import * as integrityAcknowledgements from './migrations/0011-integrity-acknowledgements.ts';
 import * as narrowIndexes from './migrations/0012-narrow-indexes.ts';
+import * as federationSortColumns from './migrations/0013-federation-sort-columns.ts';
 
 interface DialectMigration {
   up(db: Kysely<unknown>, dialect: DialectName): Promise<void>;
@@ -36,6 +37,7 @@ const migrations: ReadonlyArray<readonly [string, DialectMigration]> = [
   ['0010-exchange-mode', exchangeMode],
   ['0011-integrity-acknowledgements', integrityAcknowledgements],
   ['0012-narrow-indexes', narrowIndexes],
+  ['0013-federation-sort-columns', federationSortColumns],
 ];
 
 /** The names of every migration this build knows, in order. */

@@ -68,4 +68,21 @@ describe('tongban catalog', () => {
     const status = await tongban('catalog', 'publish', '--dir', dir);
     assert.match(status.out, /waiting_for_hub/);
   });
+
+  test('list in the order asked', async () => {
+    const second = join(root, 'marriage.yaml');
+    writeFileSync(second, stringify(datasetDocument({ id: 'marriage-register', name: '婚姻登记信息' })));
+    assert.equal((await tongban('catalog', 'add', second, '--dir', dir)).code, 0);
+    const ids = async (...sort: string[]) => {
+      const list = await tongban('catalog', 'list', ...sort, '--dir', dir, '--json');
+      assert.equal(list.code, 0, list.err);
+      return (JSON.parse(list.out) as { datasets: Array<{ id: string }> }).datasets.map((dataset) => dataset.id);
+    };
+    assert.deepEqual(await ids(), ['330000/household-register', '330000/marriage-register']);
+    assert.deepEqual(await ids('--sort', '-id'), ['330000/marriage-register', '330000/household-register']);
+    assert.deepEqual(await ids('--sort', '-updated'), ['330000/marriage-register', '330000/household-register']);
+    const refused = await tongban('catalog', 'list', '--sort', 'size', '--dir', dir);
+    assert.equal(refused.code, 2, 'a usage error');
+    assert.match(refused.err, /--sort/);
+  });
 });

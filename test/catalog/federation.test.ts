@@ -156,4 +156,23 @@ describe('catalogue publication and federation search', { skip }, () => {
     const found = await shanghai.call('GET', `/api/v1/catalog/search?q=${encodeURIComponent('跨省通办')}`, { token: caseworker });
     assert.deepEqual((found.body.datasets as Array<{ id: string }>).map((d) => d.id), ['100000/national-items']);
   });
+
+  test('a federation search comes back in the order the caller asks, which its node passes on to the hub', async () => {
+    const ids = async (sort: string) => {
+      const found = await shanghai.call('GET', `/api/v1/catalog/search?sort=${encodeURIComponent(sort)}`, { token: caseworker });
+      assert.equal(found.status, 200, JSON.stringify(found.body));
+      return (found.body.datasets as Array<{ id: string }>).map((d) => d.id);
+    };
+    const byId = ['100000/national-items', '330000/household-register'];
+    assert.deepEqual(await ids('id'), byId);
+    assert.deepEqual(await ids('-id'), [...byId].reverse());
+    // 全 (U+5168) comes before 户 (U+6237): names go by code point on every engine.
+    assert.deepEqual(await ids('name'), byId);
+    assert.deepEqual(await ids('-name'), [...byId].reverse());
+    // The hub's dataset was registered last.
+    assert.deepEqual(await ids('-updated'), byId);
+    const refused = await shanghai.call('GET', '/api/v1/catalog/search?sort=size', { token: caseworker });
+    assert.equal(refused.status, 400);
+    assert.equal(refused.body.code, 'invalid_input');
+  });
 });

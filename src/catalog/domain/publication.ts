@@ -120,11 +120,23 @@ export function searchTerms(q: string | undefined): string[] {
 }
 
 /** A search over catalogue metadata, local or federation-wide. */
+/** How a catalogue page is ordered: by id, name, code or last update; a leading `-` reverses it. Ties go by id. */
+export const catalogSorts = ['id', '-id', 'name', '-name', 'code', '-code', 'updated', '-updated'] as const;
+export type CatalogSort = (typeof catalogSorts)[number];
+
+export type SortKey = 'id' | 'name' | 'code' | 'updated';
+
+/** What a sort names: the key and its direction. */
+export function sortOrder(sort: CatalogSort = 'id'): { readonly key: SortKey; readonly direction: 'asc' | 'desc' } {
+  return sort.startsWith('-') ? { key: sort.slice(1) as SortKey, direction: 'desc' } : { key: sort as SortKey, direction: 'asc' };
+}
+
 export interface CatalogQuery {
   readonly q?: string;
   readonly provider?: string;
   readonly sharing?: SharingType;
   readonly grade?: DataGrade;
+  readonly sort?: CatalogSort;
   readonly limit?: number;
   readonly offset?: number;
 }
@@ -136,6 +148,12 @@ export const CatalogQuerySchema = Type.Object(
     provider: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9]{2,32}$', description: 'only datasets of this node' })),
     sharing: Type.Optional(Type.Enum(sharingTypes)),
     grade: Type.Optional(Type.Enum(dataGrades)),
+    sort: Type.Optional(
+      Type.Enum(catalogSorts, {
+        default: 'id',
+        description: 'order of the page: id, name, code or updated (when the dataset last changed); a leading - reverses it; ties go by id',
+      }),
+    ),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
     offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000, default: 0 })),
   },
@@ -145,7 +163,7 @@ export const CatalogQuerySchema = Type.Object(
 /** The query string of a catalogue query, in a fixed order so that a signed request target is reproducible. */
 export function queryString(query: CatalogQuery): string {
   const params = new URLSearchParams();
-  for (const key of ['q', 'provider', 'sharing', 'grade', 'limit', 'offset'] as const) {
+  for (const key of ['q', 'provider', 'sharing', 'grade', 'sort', 'limit', 'offset'] as const) {
     const value = query[key];
     if (value !== undefined && value !== '') params.set(key, String(value));
   }

@@ -1,9 +1,8 @@
 /** Queries on the catalogue's own tables: datasets, their versions and the publication state. */
-import type { Selectable } from 'kysely';
-import { lockRowsClause, textContains, type DialectName } from '../../store/dialect.ts';
+import { sql, type Selectable } from 'kysely';
+import { byCodePoint, lockRowsClause, textContains, type DialectName } from '../../store/dialect.ts';
 import type { Db } from '../../store/open-store.ts';
-import type { CatalogQuery } from '../domain/publication.ts';
-import { searchTerms } from '../domain/publication.ts';
+import { searchTerms, sortOrder, type CatalogQuery, type SortKey } from '../domain/publication.ts';
 import type { CatalogDatasetTable, CatalogStateTable } from './tables.ts';
 
 /** A dataset row as stored. */
@@ -21,16 +20,19 @@ export async function lockDataset(trx: Db, dialect: DialectName, id: string): Pr
   return trx.selectFrom('catalog_datasets').selectAll().where('id', '=', id).modifyEnd(lockRowsClause(dialect)).executeTakeFirst();
 }
 
-/** Datasets matching a query, in id order, and how many match in all. */
+/** Datasets matching a query, in the order it asks (id by default), and how many match in all. */
 export async function searchDatasets(db: Db, dialect: DialectName, query: CatalogQuery): Promise<{ total: number; rows: DatasetRow[] }> {
   let select = db.selectFrom('catalog_datasets');
   for (const term of searchTerms(query.q)) select = select.where((eb) => textContains(dialect, eb.ref('search_text'), term));
   if (query.sharing) select = select.where('sharing', '=', query.sharing);
   if (query.grade) select = select.where('grade', '=', query.grade);
   const counted = await select.select((eb) => eb.fn.countAll<number | string>().as('count')).executeTakeFirstOrThrow();
-  const rows = await select
-    .selectAll()
-    .orderBy('id')
+  const order = sortOrder(query.sort);
+  const column = { id: 'id', name: 'name', code: 'code', updated: 'updated_at' } as const satisfies Record<SortKey, keyof CatalogDatasetTable>;
+  let ordered = select.selectAll();
+  if (order.key !== 'id') ordered = ordered.orderBy(byCodePoint(dialect, sql.ref(column[order.key])), order.direction);
+  const rows = await ordered
+    .orderBy(byCodePoint(dialect, sql.ref('id')), order.key === 'id' ? order.direction : 'asc')
     .limit(query.limit ?? 50)
     .offset(query.offset ?? 0)
     .execute();

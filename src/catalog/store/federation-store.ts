@@ -1,7 +1,9 @@
 /** (hub) The federation catalogue: each member's latest publication and its datasets, searchable. */
-import { lockRowsClause, textContains, type DialectName } from '../../store/dialect.ts';
+import { sql } from 'kysely';
+import { byCodePoint, lockRowsClause, textContains, type DialectName } from '../../store/dialect.ts';
 import type { Db } from '../../store/open-store.ts';
-import { searchTerms, searchTextOf, type CatalogPublication, type CatalogQuery, type PublishedDataset } from '../domain/publication.ts';
+import { searchTerms, searchTextOf, sortOrder, type CatalogPublication, type CatalogQuery, type PublishedDataset, type SortKey } from '../domain/publication.ts';
+import type { CatalogFederationDatasetTable } from './tables.ts';
 
 /** The version the hub holds for a member, locked for the transaction where the engine can. */
 export async function lockedFederationVersion(trx: Db, dialect: DialectName, node: string): Promise<number | undefined> {
@@ -32,6 +34,8 @@ export async function storePublication(
     dataset_id: dataset.id,
     node: publication.node,
     name: dataset.name,
+    code: dataset.code,
+    updated_at: dataset.updatedAt,
     grade: dataset.grade,
     sharing: dataset.sharing.type,
     search_text: searchTextOf(dataset),
@@ -60,6 +64,10 @@ export async function searchFederation(db: Db, dialect: DialectName, query: Cata
   if (query.sharing) select = select.where('sharing', '=', query.sharing);
   if (query.grade) select = select.where('grade', '=', query.grade);
   const counted = await select.select((eb) => eb.fn.countAll<number | string>().as('count')).executeTakeFirstOrThrow();
-  const rows = await select.select('metadata').orderBy('dataset_id').limit(limit).offset(offset).execute();
+  const order = sortOrder(query.sort);
+  const column = { id: 'dataset_id', name: 'name', code: 'code', updated: 'updated_at' } as const satisfies Record<SortKey, keyof CatalogFederationDatasetTable>;
+  let ordered = select.select('metadata');
+  if (order.key !== 'id') ordered = ordered.orderBy(byCodePoint(dialect, sql.ref(column[order.key])), order.direction);
+  const rows = await ordered.orderBy(byCodePoint(dialect, sql.ref('dataset_id')), order.key === 'id' ? order.direction : 'asc').limit(limit).offset(offset).execute();
   return { total: Number(counted.count), limit, offset, datasets: rows.map((row) => JSON.parse(row.metadata) as PublishedDataset) };
 }

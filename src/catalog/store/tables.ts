@@ -66,6 +66,9 @@ export interface CatalogFederationDatasetTable {
   dataset_id: string;
   node: string;
   name: string;
+  /** The dataset's catalogue code and when it last changed, copied out of `metadata` to order by. */
+  code: string | null;
+  updated_at: string | null;
   grade: string;
   sharing: string;
   /** Lower-cased name, abstract, item names and titles: what `q` searches. */
