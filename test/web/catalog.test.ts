@@ -44,6 +44,36 @@ describe('console: resource catalogue', { skip }, () => {
     await page.context().close();
   });
 
+  test('the steward orders the catalogue by a column header, and the server does the ordering', async () => {
+    const page = await stewardPage();
+    await page.goto(`${federation.provider.url}/catalog`);
+    const own = page.getByTestId('own-datasets');
+    const names = async () => (await own.locator('tbody tr [data-testid="dataset-link"]').allTextContents()).filter(Boolean);
+    await own.locator('tbody tr', { hasText: '社会保险参保登记信息' }).waitFor();
+    const sortedBy = (sort: string | null) =>
+      page.waitForResponse((response) => response.url().includes('/api/v1/catalog/datasets?') && new URL(response.url()).searchParams.get('sort') === sort);
+    const header = own.locator('thead th', { hasText: '资源名称' });
+    // 户 (U+6237) comes before 社 (U+793E).
+    let answered = sortedBy('name');
+    await header.click();
+    await answered;
+    await page.waitForFunction(() => document.querySelector('[data-testid="own-datasets"] tbody tr [data-testid="dataset-link"]')?.textContent === '户籍登记信息');
+    assert.deepEqual(await names(), ['户籍登记信息', '社会保险参保登记信息']);
+    assert.equal(await header.getAttribute('aria-sort'), 'ascending');
+    answered = sortedBy('-name');
+    await header.click();
+    await answered;
+    await page.waitForFunction(() => document.querySelector('[data-testid="own-datasets"] tbody tr [data-testid="dataset-link"]')?.textContent === '社会保险参保登记信息');
+    assert.deepEqual(await names(), ['社会保险参保登记信息', '户籍登记信息']);
+    assert.equal(await header.getAttribute('aria-sort'), 'descending');
+    // A third click goes back to the server's default order (by id), and the request names no sort.
+    answered = sortedBy(null);
+    await header.click();
+    await answered;
+    assert.equal(await header.getAttribute('aria-sort'), null);
+    await page.context().close();
+  });
+
   test("a partner's caseworker finds the provider's dataset in the federation catalogue and reads its metadata", async () => {
     await federation.bridge.provider.steward.call('POST', '/api/v1/catalog/publication');
     const page = await newPage(browser);

@@ -4310,6 +4310,8 @@ export interface paths {
                     /** @description words that name, abstract or items must all contain */
                     q?: string;
                     sharing?: "unconditional" | "conditional" | "none";
+                    /** @description order of the page: id, name, code or updated (when the dataset last changed); a leading - reverses it; ties go by id */
+                    sort?: "id" | "-id" | "name" | "-name" | "code" | "-code" | "updated" | "-updated";
                 };
                 header?: never;
                 path?: never;
@@ -4943,6 +4945,8 @@ export interface paths {
                     /** @description words that name, abstract or items must all contain */
                     q?: string;
                     sharing?: "unconditional" | "conditional" | "none";
+                    /** @description order of the page: id, name, code or updated (when the dataset last changed); a leading - reverses it; ties go by id */
+                    sort?: "id" | "-id" | "name" | "-name" | "code" | "-code" | "updated" | "-updated";
                 };
                 header?: never;
                 path?: never;
@@ -5358,6 +5362,8 @@ export interface paths {
                     /** @description words that name, abstract or items must all contain */
                     q?: string;
                     sharing?: "unconditional" | "conditional" | "none";
+                    /** @description order of the page: id, name, code or updated (when the dataset last changed); a leading - reverses it; ties go by id */
+                    sort?: "id" | "-id" | "name" | "-name" | "code" | "-code" | "updated" | "-updated";
                 };
                 header?: never;
                 path?: never;

@@ -6,6 +6,7 @@
 import { CloudUploadOutlined, PlusOutlined } from '@ant-design/icons';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { App, Button, Card, Empty, Input, Select, Space, Table, Tabs, Tag, Typography, type TableColumnsType } from 'antd';
+import type { SorterResult, SortOrder } from 'antd/es/table/interface';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useSearchParams } from 'react-router';
@@ -22,31 +23,53 @@ import { GradeTag, SharingTag, dataGrades, datasetPath, sharingTypes, type DataG
 type Published = paths['/api/v1/catalog/search']['get']['responses']['200']['content']['application/json']['datasets'][number];
 type Local = paths['/api/v1/catalog/datasets']['get']['responses']['200']['content']['application/json']['datasets'][number];
 
+type Sort = NonNullable<NonNullable<paths['/api/v1/catalog/datasets']['get']['parameters']['query']>['sort']>;
+type SortKey = 'id' | 'name' | 'code' | 'updated';
+
 interface Filters {
   q?: string;
   provider?: string;
   sharing?: SharingType;
   grade?: DataGrade;
+  /** Server-side order; the server's default is by id. */
+  sort?: Sort;
   page: number;
   pageSize: number;
 }
 
 const publicationColour = { published: 'success', pending: 'processing', waiting_for_hub: 'default', failing: 'error' } as const;
 
-function useColumns<T extends Published | Local>(showProvider: boolean): TableColumnsType<T> {
+/** The column header's arrow for a sort key, from the sort the page asked for. */
+function sortOrderOf(sort: Sort | undefined, key: SortKey): SortOrder {
+  if (sort === key) return 'ascend';
+  if (sort === `-${key}`) return 'descend';
+  return null;
+}
+
+/** The sort to ask the server for after a click on a sortable header (none: back to the default). */
+function sortOf<T>(sorter: SorterResult<T> | SorterResult<T>[]): Sort | undefined {
+  const single = Array.isArray(sorter) ? sorter[0] : sorter;
+  const key = single?.columnKey as SortKey | undefined;
+  if (!key || !single?.order) return undefined;
+  return (single.order === 'descend' ? `-${key}` : key) as Sort;
+}
+
+function useColumns<T extends Published | Local>(showProvider: boolean, sort: Sort | undefined): TableColumnsType<T> {
   const { t } = useTranslation();
+  const sortable = (key: SortKey) => ({ key, sorter: true, sortOrder: sortOrderOf(sort, key), sortDirections: ['ascend', 'descend'] as SortOrder[] });
   return [
     {
       title: t('catalog.name'),
       dataIndex: 'name',
+      ...sortable('name'),
       render: (name: string, dataset) => (
         <Link to={datasetPath(dataset.id)} data-testid="dataset-link">
           {name}
         </Link>
       ),
     },
-    { title: t('catalog.code'), dataIndex: 'code', render: (code: string) => <Typography.Text code>{code}</Typography.Text> },
-    { title: 'ID', dataIndex: 'id', render: (id: string) => <CopyableId value={id} length={32} /> },
+    { title: t('catalog.code'), dataIndex: 'code', ...sortable('code'), render: (code: string) => <Typography.Text code>{code}</Typography.Text> },
+    { title: 'ID', dataIndex: 'id', ...sortable('id'), render: (id: string) => <CopyableId value={id} length={32} /> },
     ...(showProvider
       ? [{ title: t('catalog.provider'), key: 'provider', render: (_: unknown, dataset: T) => `${dataset.providerName}（${dataset.provider}）` }]
       : []),
@@ -58,7 +81,7 @@ function useColumns<T extends Published | Local>(showProvider: boolean): TableCo
       ? [{ title: t('catalog.rows'), key: 'rows', align: 'right' as const, render: (_: unknown, dataset: T) => formatNumber('data' in dataset ? dataset.data.rows : null) }]
       : []),
     { title: t('catalog.version'), dataIndex: 'version', align: 'right' },
-    { title: t('catalog.updatedAt'), dataIndex: 'updatedAt', render: (value: string) => <Time value={value} /> },
+    { title: t('catalog.updatedAt'), dataIndex: 'updatedAt', ...sortable('updated'), render: (value: string) => <Time value={value} /> },
   ];
 }
 
@@ -116,6 +139,7 @@ function queryOf(filters: Filters) {
     ...(filters.q ? { q: filters.q } : {}),
     ...(filters.sharing ? { sharing: filters.sharing } : {}),
     ...(filters.grade ? { grade: filters.grade } : {}),
+    ...(filters.sort ? { sort: filters.sort } : {}),
     limit: filters.pageSize,
     offset: (filters.page - 1) * filters.pageSize,
   };
@@ -124,7 +148,7 @@ function queryOf(filters: Filters) {
 function OwnDatasets() {
   const { t } = useTranslation();
   const [filters, setFilters] = useState<Filters>({ page: 1, pageSize: 20 });
-  const columns = useColumns<Local>(false);
+  const columns = useColumns<Local>(false, filters.sort);
   const datasets = useQuery({
     queryKey: ['catalog', 'own', filters],
     queryFn: () => ok(client.GET('/api/v1/catalog/datasets', { params: { query: queryOf(filters) } })),
@@ -141,6 +165,9 @@ function OwnDatasets() {
         columns={columns}
         dataSource={datasets.data?.datasets ?? []}
         scroll={{ x: 'max-content' }}
+        onChange={(_pagination, _filters, sorter, { action }) => {
+          if (action === 'sort') setFilters({ ...filters, sort: sortOf(sorter), page: 1 });
+        }}
         pagination={serverPagination({
           current: filters.page,
           pageSize: filters.pageSize,
@@ -157,7 +184,7 @@ function OwnDatasets() {
 function FederationDatasets() {
   const { t } = useTranslation();
   const [filters, setFilters] = useState<Filters>({ page: 1, pageSize: 20 });
-  const columns = useColumns<Published>(true);
+  const columns = useColumns<Published>(true, filters.sort);
   const datasets = useQuery({
     queryKey: ['catalog', 'federation', filters],
     queryFn: () =>
@@ -175,6 +202,9 @@ function FederationDatasets() {
         columns={columns}
         dataSource={datasets.data?.datasets ?? []}
         scroll={{ x: 'max-content' }}
+        onChange={(_pagination, _filters, sorter, { action }) => {
+          if (action === 'sort') setFilters({ ...filters, sort: sortOf(sorter), page: 1 });
+        }}
         expandable={{ expandedRowRender: (dataset) => <Typography.Paragraph style={{ margin: 0 }}>{dataset.abstract}</Typography.Paragraph> }}
         pagination={serverPagination({
           current: filters.page,
