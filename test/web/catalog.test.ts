@@ -57,13 +57,13 @@ describe('console: resource catalogue', { skip }, () => {
     let answered = sortedBy('name');
     await header.click();
     await answered;
-    await page.waitForFunction(() => document.querySelector('[data-testid="own-datasets"] tbody tr [data-testid="dataset-link"]')?.textContent === '户籍登记信息');
+    await own.getByTestId('dataset-link').first().filter({ hasText: '户籍登记信息' }).waitFor();
     assert.deepEqual(await names(), ['户籍登记信息', '社会保险参保登记信息']);
     assert.equal(await header.getAttribute('aria-sort'), 'ascending');
     answered = sortedBy('-name');
     await header.click();
     await answered;
-    await page.waitForFunction(() => document.querySelector('[data-testid="own-datasets"] tbody tr [data-testid="dataset-link"]')?.textContent === '社会保险参保登记信息');
+    await own.getByTestId('dataset-link').first().filter({ hasText: '社会保险参保登记信息' }).waitFor();
     assert.deepEqual(await names(), ['社会保险参保登记信息', '户籍登记信息']);
     assert.equal(await header.getAttribute('aria-sort'), 'descending');
     // A third click goes back to the server's default order (by id), and the request names no sort.
