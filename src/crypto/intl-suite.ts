@@ -20,7 +20,7 @@ import {
 } from 'node:crypto';
 import { InputError } from '../core/errors.ts';
 import { BoundedCache, PrivateKeyCache } from './bounded-cache.ts';
-import { sealedMessageRejected, sealKdfInfo, sealSchemeTag } from './sealing.ts';
+import { EphemeralKeys, SharedSecrets, sealedMessageRejected, sealKdfInfo, sealNonce, sealNonceBytes, sealSchemeTag } from './sealing.ts';
 import type { CryptoSuite, RawKeyPair } from './suite.ts';
 
 const KEY_BYTES = 32;
@@ -76,46 +76,64 @@ function generatePair(type: 'ed25519' | 'x25519'): RawKeyPair {
   return { publicKey: rawPublicKey(pair.publicKey), privateKey };
 }
 
+/** The sender's ephemeral key per recipient (only its public half and the shared secret are kept). */
+interface Ephemeral {
+  readonly publicKey: Uint8Array;
+  readonly shared: Buffer;
+}
+const ephemerals = new EphemeralKeys<Ephemeral>();
+const sharedSecrets = new SharedSecrets();
+
 /**
- * Sealed layout (all lengths in bytes):
+ * Sealed layout, version 2 (what `seal` writes; all lengths in bytes):
  *
- *     0x01 ‖ ephemeral X25519 public key (32) ‖ AES-256-GCM ciphertext (= plaintext) ‖ tag (16)
+ *     0x03 ‖ ephemeral X25519 public key (32) ‖ nonce (16) ‖ AES-256-GCM ciphertext (= plaintext) ‖ tag (16)
  *
- * key ‖ iv = HKDF-SHA256(ikm = X25519(ephemeral, recipient), salt = ephemeral ‖ recipient
- * public key, info = sealKdfInfo.intl, 44 bytes). A fresh ephemeral key per message makes
- * the key unique, so the derived IV never repeats under it. `aad` is GCM's additional data.
+ * key ‖ iv = HKDF-SHA256(ikm = X25519(ephemeral, recipient), salt = ephemeral ‖ recipient public
+ * key ‖ nonce, info = sealKdfInfo.intlV2, 44 bytes). The ephemeral key serves one recipient for a
+ * while (`ephemeralReuse`); the random nonce makes the key, and so the IV, new for every message.
+ * `aad` is GCM's additional data.
+ *
+ * Version 1 (`0x01 ‖ ephemeral (32) ‖ ciphertext ‖ tag`, salt = ephemeral ‖ recipient, info
+ * sealKdfInfo.intl, a fresh ephemeral key per message) still opens.
  */
 function seal(recipientPublicKey: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array {
   const recipient = publicKeyObject(x25519PublicKeys, 'X25519', recipientPublicKey);
-  const ephemeral = generateKeyPairSync('x25519');
-  const ephemeralPublic = rawPublicKey(ephemeral.publicKey);
-  let shared: Buffer;
-  try {
-    shared = diffieHellman({ privateKey: ephemeral.privateKey, publicKey: recipient });
-  } catch {
-    // OpenSSL refuses low-order points, whose shared secret would be all zeros.
-    throw new InputError('the recipient public key is not usable for X25519', { path: 'recipientPublicKey' });
-  }
-  const { key, iv } = deriveKeyAndIv(shared, ephemeralPublic, recipientPublicKey);
+  const ephemeral = ephemerals.current(recipientPublicKey, () => {
+    const pair = generateKeyPairSync('x25519');
+    try {
+      return { publicKey: rawPublicKey(pair.publicKey), shared: diffieHellman({ privateKey: pair.privateKey, publicKey: recipient }) };
+    } catch {
+      // OpenSSL refuses low-order points, whose shared secret would be all zeros.
+      throw new InputError('the recipient public key is not usable for X25519', { path: 'recipientPublicKey' });
+    }
+  });
+  const nonce = sealNonce();
+  const { key, iv } = deriveKeyAndIv(ephemeral.shared, Buffer.concat([ephemeral.publicKey, recipientPublicKey, nonce]), sealKdfInfo.intlV2);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   cipher.setAAD(aad);
   const ciphertext = cipher.update(plaintext);
   cipher.final();
-  return Buffer.concat([Uint8Array.of(sealSchemeTag.intl), ephemeralPublic, ciphertext, cipher.getAuthTag()]);
+  return Buffer.concat([Uint8Array.of(sealSchemeTag.intlV2), ephemeral.publicKey, nonce, ciphertext, cipher.getAuthTag()]);
 }
 
 function open(recipientPrivateKey: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array {
   const recipient = x25519Recipients.getOrCreate(recipientPrivateKey, x25519Entry);
-  if (sealed.length < 1 + KEY_BYTES + TAG_BYTES || sealed[0] !== sealSchemeTag.intl) throw sealedMessageRejected();
+  const version = sealed[0];
+  const nonceBytes = version === sealSchemeTag.intlV2 ? sealNonceBytes : 0;
+  if ((version !== sealSchemeTag.intl && version !== sealSchemeTag.intlV2) || sealed.length < 1 + KEY_BYTES + nonceBytes + TAG_BYTES) throw sealedMessageRejected();
   const ephemeralPublic = sealed.subarray(1, 1 + KEY_BYTES);
-  const ciphertext = sealed.subarray(1 + KEY_BYTES, sealed.length - TAG_BYTES);
+  const nonce = sealed.subarray(1 + KEY_BYTES, 1 + KEY_BYTES + nonceBytes);
+  const ciphertext = sealed.subarray(1 + KEY_BYTES + nonceBytes, sealed.length - TAG_BYTES);
   const tag = sealed.subarray(sealed.length - TAG_BYTES);
   try {
-    const shared = diffieHellman({
-      privateKey: recipient.keyObject,
-      publicKey: publicKeyObject(undefined, 'X25519', ephemeralPublic),
-    });
-    const { key, iv } = deriveKeyAndIv(shared, ephemeralPublic, recipient.publicKey);
+    const agree = () => diffieHellman({ privateKey: recipient.keyObject, publicKey: publicKeyObject(undefined, 'X25519', ephemeralPublic) });
+    // Messages sealed under one (reused) ephemeral key share the agreement; a version-1 key is never reused.
+    const shared = version === sealSchemeTag.intlV2 ? sharedSecrets.get(recipient.publicKey, ephemeralPublic, agree) : agree();
+    const { key, iv } =
+      version === sealSchemeTag.intlV2
+        ? deriveKeyAndIv(shared, Buffer.concat([ephemeralPublic, recipient.publicKey, nonce]), sealKdfInfo.intlV2)
+        : deriveKeyAndIv(shared, Buffer.concat([ephemeralPublic, recipient.publicKey]), sealKdfInfo.intl);
     const decipher = createDecipheriv('aes-256-gcm', key, iv);
     decipher.setAAD(aad);
     decipher.setAuthTag(tag);
@@ -125,8 +143,8 @@ function open(recipientPrivateKey: Uint8Array, sealed: Uint8Array, aad: Uint8Arr
   }
 }
 
-function deriveKeyAndIv(shared: Uint8Array, ephemeralPublic: Uint8Array, recipientPublic: Uint8Array): { key: Buffer; iv: Buffer } {
-  const okm = Buffer.from(hkdfSync('sha256', shared, Buffer.concat([ephemeralPublic, recipientPublic]), sealKdfInfo.intl, 44));
+function deriveKeyAndIv(shared: Uint8Array, salt: Uint8Array, info: Uint8Array): { key: Buffer; iv: Buffer } {
+  const okm = Buffer.from(hkdfSync('sha256', shared, salt, info, 44));
   return { key: okm.subarray(0, 32), iv: okm.subarray(32, 44) };
 }
 

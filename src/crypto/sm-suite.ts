@@ -8,7 +8,7 @@
 import { createCipheriv, createDecipheriv, createECDH, createHash, createHmac, hash as oneShotHash, hkdfSync, timingSafeEqual, type ECDH } from 'node:crypto';
 import { InputError } from '../core/errors.ts';
 import { PrivateKeyCache } from './bounded-cache.ts';
-import { sealedMessageRejected, sealKdfInfo, sealSchemeTag } from './sealing.ts';
+import { EphemeralKeys, SharedSecrets, sealedMessageRejected, sealKdfInfo, sealNonce, sealNonceBytes, sealSchemeTag } from './sealing.ts';
 import {
   SM2_PRIVATE_KEY_BYTES,
   SM2_PUBLIC_KEY_BYTES,
@@ -21,7 +21,6 @@ import type { CryptoSuite, RawKeyPair } from './suite.ts';
 
 const BLOCK_BYTES = 16;
 const MAC_BYTES = 32;
-const HEADER_BYTES = 1 + SM2_PUBLIC_KEY_BYTES;
 
 interface Recipient {
   readonly ecdh: ECDH;
@@ -46,48 +45,71 @@ function recipientOf(privateKey: Uint8Array): Recipient {
   });
 }
 
+/** The sender's ephemeral SM2 key per recipient (only its public point and the shared secret are kept). */
+interface Ephemeral {
+  readonly publicKey: Buffer;
+  readonly shared: Buffer;
+}
+const ephemerals = new EphemeralKeys<Ephemeral>();
+const sharedSecrets = new SharedSecrets();
+
 /**
- * Sealed layout (all lengths in bytes):
+ * Sealed layout, version 2 (what `seal` writes; all lengths in bytes):
  *
- *     0x02 ‖ ephemeral SM2 public key 04‖x‖y (65) ‖ SM4-CBC ciphertext, PKCS #7 padded (16·k) ‖ tag (32)
+ *     0x04 ‖ ephemeral SM2 public key 04‖x‖y (65) ‖ nonce (16) ‖ SM4-CBC ciphertext, PKCS #7 padded (16·k) ‖ tag (32)
  *
  * encKey (16) ‖ macKey (32) ‖ iv (16) = HKDF-SM3(ikm = x of the SM2 ECDH point, salt =
- * ephemeral ‖ recipient public key, info = sealKdfInfo.sm, 64 bytes);
- * tag = HMAC-SM3(macKey, aad ‖ ephemeral ‖ ciphertext ‖ bit length of aad as 64-bit big-endian).
- * The MAC is checked, in constant time, before anything is decrypted.
+ * ephemeral ‖ recipient public key ‖ nonce, info = sealKdfInfo.smV2, 64 bytes);
+ * tag = HMAC-SM3(macKey, aad ‖ ephemeral ‖ nonce ‖ ciphertext ‖ bit length of aad as 64-bit big-endian).
+ * The ephemeral key serves one recipient for a while (`ephemeralReuse`); the random nonce makes
+ * the keys and IV new for every message. The MAC is checked, in constant time, before anything
+ * is decrypted.
+ *
+ * Version 1 (`0x02 ‖ ephemeral (65) ‖ ciphertext ‖ tag`, salt = ephemeral ‖ recipient, info
+ * sealKdfInfo.sm, MAC over aad ‖ ephemeral ‖ ciphertext, a fresh ephemeral key per message) still opens.
  */
 function seal(recipientPublicKey: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array {
   if (recipientPublicKey.length !== SM2_PUBLIC_KEY_BYTES || recipientPublicKey[0] !== 0x04) {
     throw new InputError('an SM2 public key is 65 bytes: 04 ‖ x ‖ y', { path: 'recipientPublicKey' });
   }
-  const ephemeral = createECDH('SM2');
-  const ephemeralPublic = ephemeral.generateKeys();
-  let shared: Buffer;
-  try {
-    shared = ephemeral.computeSecret(recipientPublicKey);
-  } catch {
-    throw new InputError('the recipient public key is not a point on the SM2 curve', { path: 'recipientPublicKey' });
-  }
-  const keys = deriveKeys(shared, ephemeralPublic, recipientPublicKey);
+  const ephemeral = ephemerals.current(recipientPublicKey, () => {
+    const ecdh = createECDH('SM2');
+    const publicKey = ecdh.generateKeys();
+    try {
+      return { publicKey, shared: ecdh.computeSecret(recipientPublicKey) };
+    } catch {
+      throw new InputError('the recipient public key is not a point on the SM2 curve', { path: 'recipientPublicKey' });
+    }
+  });
+  const header = Buffer.concat([ephemeral.publicKey, sealNonce()]);
+  const keys = deriveKeys(ephemeral.shared, Buffer.concat([ephemeral.publicKey, recipientPublicKey, header.subarray(SM2_PUBLIC_KEY_BYTES)]), sealKdfInfo.smV2);
   const cipher = createCipheriv('sm4-cbc', keys.encKey, keys.iv);
   const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
-  const tag = computeTag(keys.macKey, aad, ephemeralPublic, ciphertext);
-  return Buffer.concat([Uint8Array.of(sealSchemeTag.sm), ephemeralPublic, ciphertext, tag]);
+  const tag = computeTag(keys.macKey, aad, header, ciphertext);
+  return Buffer.concat([Uint8Array.of(sealSchemeTag.smV2), header, ciphertext, tag]);
 }
 
 function open(recipientPrivateKey: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array {
   const recipient = recipientOf(recipientPrivateKey);
-  const ciphertextLength = sealed.length - HEADER_BYTES - MAC_BYTES;
-  if (sealed[0] !== sealSchemeTag.sm || ciphertextLength < BLOCK_BYTES || ciphertextLength % BLOCK_BYTES !== 0) {
+  const version = sealed[0];
+  const headerBytes = SM2_PUBLIC_KEY_BYTES + (version === sealSchemeTag.smV2 ? sealNonceBytes : 0);
+  const ciphertextLength = sealed.length - 1 - headerBytes - MAC_BYTES;
+  if ((version !== sealSchemeTag.sm && version !== sealSchemeTag.smV2) || ciphertextLength < BLOCK_BYTES || ciphertextLength % BLOCK_BYTES !== 0) {
     throw sealedMessageRejected();
   }
-  const ephemeralPublic = sealed.subarray(1, HEADER_BYTES);
-  const ciphertext = sealed.subarray(HEADER_BYTES, HEADER_BYTES + ciphertextLength);
-  const tag = sealed.subarray(HEADER_BYTES + ciphertextLength);
+  const header = sealed.subarray(1, 1 + headerBytes);
+  const ephemeralPublic = header.subarray(0, SM2_PUBLIC_KEY_BYTES);
+  const ciphertext = sealed.subarray(1 + headerBytes, 1 + headerBytes + ciphertextLength);
+  const tag = sealed.subarray(1 + headerBytes + ciphertextLength);
   try {
-    const shared = recipient.ecdh.computeSecret(ephemeralPublic);
-    const keys = deriveKeys(shared, ephemeralPublic, recipient.publicKey);
-    if (!timingSafeEqual(computeTag(keys.macKey, aad, ephemeralPublic, ciphertext), tag)) throw sealedMessageRejected();
+    const agree = () => recipient.ecdh.computeSecret(ephemeralPublic);
+    // Messages sealed under one (reused) ephemeral key share the agreement; a version-1 key is never reused.
+    const shared = version === sealSchemeTag.smV2 ? sharedSecrets.get(recipient.publicKey, ephemeralPublic, agree) : agree();
+    const keys =
+      version === sealSchemeTag.smV2
+        ? deriveKeys(shared, Buffer.concat([ephemeralPublic, recipient.publicKey, header.subarray(SM2_PUBLIC_KEY_BYTES)]), sealKdfInfo.smV2)
+        : deriveKeys(shared, Buffer.concat([ephemeralPublic, recipient.publicKey]), sealKdfInfo.sm);
+    if (!timingSafeEqual(computeTag(keys.macKey, aad, header, ciphertext), tag)) throw sealedMessageRejected();
     const decipher = createDecipheriv('sm4-cbc', keys.encKey, keys.iv);
     return Buffer.concat([decipher.update(ciphertext), decipher.final()]);
   } catch {
@@ -95,15 +117,15 @@ function open(recipientPrivateKey: Uint8Array, sealed: Uint8Array, aad: Uint8Arr
   }
 }
 
-function deriveKeys(shared: Uint8Array, ephemeralPublic: Uint8Array, recipientPublic: Uint8Array): { encKey: Buffer; macKey: Buffer; iv: Buffer } {
-  const okm = Buffer.from(hkdfSync('sm3', shared, Buffer.concat([ephemeralPublic, recipientPublic]), sealKdfInfo.sm, 64));
+function deriveKeys(shared: Uint8Array, salt: Uint8Array, info: Uint8Array): { encKey: Buffer; macKey: Buffer; iv: Buffer } {
+  const okm = Buffer.from(hkdfSync('sm3', shared, salt, info, 64));
   return { encKey: okm.subarray(0, 16), macKey: okm.subarray(16, 48), iv: okm.subarray(48, 64) };
 }
 
-function computeTag(macKey: Uint8Array, aad: Uint8Array, ephemeralPublic: Uint8Array, ciphertext: Uint8Array): Buffer {
+function computeTag(macKey: Uint8Array, aad: Uint8Array, header: Uint8Array, ciphertext: Uint8Array): Buffer {
   const aadBits = Buffer.alloc(8);
   aadBits.writeBigUInt64BE(BigInt(aad.length) * 8n);
-  return createHmac('sm3', macKey).update(aad).update(ephemeralPublic).update(ciphertext).update(aadBits).digest();
+  return createHmac('sm3', macKey).update(aad).update(header).update(ciphertext).update(aadBits).digest();
 }
 
 /** SM2 / SM3 / SM4. */

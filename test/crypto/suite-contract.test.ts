@@ -44,7 +44,7 @@ for (const name of ['intl', 'sm'] as const satisfies readonly SuiteName[]) {
       assert.equal(Buffer.from(suite.open(keys.privateKey, sealed, new Uint8Array(0))).toString(), 'body');
     });
 
-    test('sealing twice gives different bytes (fresh ephemeral key)', () => {
+    test('sealing twice gives different bytes (a fresh nonce, and a fresh ephemeral key now and then)', () => {
       const keys = suite.generateAgreementKey();
       const a = suite.seal(keys.publicKey, Buffer.from('same'), Buffer.from('aad'));
       const b = suite.seal(keys.publicKey, Buffer.from('same'), Buffer.from('aad'));
