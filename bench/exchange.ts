@@ -551,8 +551,13 @@ export async function run(): Promise<void> {
     // A B C D D C B A …: load from outside this benchmark that comes and goes hits every scenario alike.
     const order = Array.from({ length: SLICES }, (_, round) => (round % 2 === 0 ? scenarios : [...scenarios].reverse())).flat();
     const slices = new Map<string, Slice[]>(scenarios.map((scenario) => [scenario.name, []]));
+    /** Every slice in the order it ran, for the per-slice lines. */
+    const ran: string[] = [];
     for (const scenario of order) {
-      slices.get(scenario.name)!.push(await loadSlice(work, scenario, SECONDS / SLICES));
+      const slice = await loadSlice(work, scenario, SECONDS / SLICES);
+      slices.get(scenario.name)!.push(slice);
+      const cpuMs = (slice.serverSeconds.reduce((sum, value) => sum + value, 0) * 1000) / Math.max(1, slice.total);
+      ran.push(`${scenario.name} ${Math.round(slice.requestsPerSecond).toLocaleString('en')} ${cpuMs.toFixed(3)}`);
       // The load generator hangs up on requests still in flight; the nodes finish them, and that work must not fall into the next slice.
       if (scenario.federation) await drain(scenario.federation);
     }
@@ -577,15 +582,7 @@ export async function run(): Promise<void> {
       );
     }
     console.log('slices in the order run (req/s, server CPU ms/req), one round per line:');
-    const seen = new Map<string, number>();
-    const described = order.map((scenario) => {
-      const at = seen.get(scenario.name) ?? 0;
-      seen.set(scenario.name, at + 1);
-      const slice = slices.get(scenario.name)![at]!;
-      const cpuMs = (slice.serverSeconds.reduce((sum, value) => sum + value, 0) * 1000) / Math.max(1, slice.total);
-      return `${scenario.name} ${Math.round(slice.requestsPerSecond).toLocaleString('en')} ${cpuMs.toFixed(3)}`;
-    });
-    for (let round = 0; round < SLICES; round++) console.log(`  ${described.slice(round * scenarios.length, (round + 1) * scenarios.length).join(' | ')}`);
+    for (let round = 0; round < SLICES; round++) console.log(`  ${ran.slice(round * scenarios.length, (round + 1) * scenarios.length).join(' | ')}`);
     console.log('req/s: mean of the slices; p50: request-weighted mean of the slices\' medians; p99: the worst slice\'s.');
     console.log('CPU ms/req: user + system CPU of the scenario\'s server processes (baseline: forwarder + data server; bridge: requester +');
     console.log('  provider; radial: + hub) per measured request. cores: average cores busy during the measured runs with the servers, the load');

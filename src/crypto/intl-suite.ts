@@ -119,9 +119,9 @@ function seal(recipientPublicKey: Uint8Array, plaintext: Uint8Array, aad: Uint8A
 
 function open(recipientPrivateKey: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array {
   const recipient = x25519Recipients.getOrCreate(recipientPrivateKey, x25519Entry);
-  const version = sealed[0];
-  const nonceBytes = version === sealSchemeTag.intlV2 ? sealNonceBytes : 0;
-  if ((version !== sealSchemeTag.intl && version !== sealSchemeTag.intlV2) || sealed.length < 1 + KEY_BYTES + nonceBytes + TAG_BYTES) throw sealedMessageRejected();
+  const v2 = sealed[0] === sealSchemeTag.intlV2;
+  const nonceBytes = v2 ? sealNonceBytes : 0;
+  if ((!v2 && sealed[0] !== sealSchemeTag.intl) || sealed.length < 1 + KEY_BYTES + nonceBytes + TAG_BYTES) throw sealedMessageRejected();
   const ephemeralPublic = sealed.subarray(1, 1 + KEY_BYTES);
   const nonce = sealed.subarray(1 + KEY_BYTES, 1 + KEY_BYTES + nonceBytes);
   const ciphertext = sealed.subarray(1 + KEY_BYTES + nonceBytes, sealed.length - TAG_BYTES);
@@ -129,11 +129,9 @@ function open(recipientPrivateKey: Uint8Array, sealed: Uint8Array, aad: Uint8Arr
   try {
     const agree = () => diffieHellman({ privateKey: recipient.keyObject, publicKey: publicKeyObject(undefined, 'X25519', ephemeralPublic) });
     // Messages sealed under one (reused) ephemeral key share the agreement; a version-1 key is never reused.
-    const shared = version === sealSchemeTag.intlV2 ? sharedSecrets.get(recipient.publicKey, ephemeralPublic, agree) : agree();
-    const { key, iv } =
-      version === sealSchemeTag.intlV2
-        ? deriveKeyAndIv(shared, Buffer.concat([ephemeralPublic, recipient.publicKey, nonce]), sealKdfInfo.intlV2)
-        : deriveKeyAndIv(shared, Buffer.concat([ephemeralPublic, recipient.publicKey]), sealKdfInfo.intl);
+    const shared = v2 ? sharedSecrets.get(recipient.publicKey, ephemeralPublic, agree) : agree();
+    // Version 1 has no nonce: its salt is ephemeral ‖ recipient.
+    const { key, iv } = deriveKeyAndIv(shared, Buffer.concat([ephemeralPublic, recipient.publicKey, nonce]), v2 ? sealKdfInfo.intlV2 : sealKdfInfo.intl);
     const decipher = createDecipheriv('aes-256-gcm', key, iv);
     decipher.setAAD(aad);
     decipher.setAuthTag(tag);

@@ -50,7 +50,7 @@ interface Epoch<T> {
 }
 
 /**
- * A sender's ephemeral key material per recipient public key (the key pair and the shared
+ * A sender's ephemeral key material per recipient public key (its public key and the shared
  * secret computed with it), made anew once it has served `ephemeralReuse` seals or time.
  */
 export class EphemeralKeys<T> {
@@ -67,10 +67,6 @@ export class EphemeralKeys<T> {
     epoch.seals += 1;
     return epoch.value;
   }
-
-  clear(): void {
-    this.#epochs.clear();
-  }
 }
 
 /**
@@ -84,9 +80,5 @@ export class SharedSecrets {
   get(recipientPublicKey: Uint8Array, ephemeralPublic: Uint8Array, compute: () => Buffer): Buffer {
     const key = `${Buffer.from(recipientPublicKey).toString('base64')}.${Buffer.from(ephemeralPublic).toString('base64')}`;
     return this.#secrets.getOrCreate(key, compute);
-  }
-
-  clear(): void {
-    this.#secrets.clear();
   }
 }

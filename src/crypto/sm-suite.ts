@@ -91,10 +91,10 @@ function seal(recipientPublicKey: Uint8Array, plaintext: Uint8Array, aad: Uint8A
 
 function open(recipientPrivateKey: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array {
   const recipient = recipientOf(recipientPrivateKey);
-  const version = sealed[0];
-  const headerBytes = SM2_PUBLIC_KEY_BYTES + (version === sealSchemeTag.smV2 ? sealNonceBytes : 0);
+  const v2 = sealed[0] === sealSchemeTag.smV2;
+  const headerBytes = SM2_PUBLIC_KEY_BYTES + (v2 ? sealNonceBytes : 0);
   const ciphertextLength = sealed.length - 1 - headerBytes - MAC_BYTES;
-  if ((version !== sealSchemeTag.sm && version !== sealSchemeTag.smV2) || ciphertextLength < BLOCK_BYTES || ciphertextLength % BLOCK_BYTES !== 0) {
+  if ((!v2 && sealed[0] !== sealSchemeTag.sm) || ciphertextLength < BLOCK_BYTES || ciphertextLength % BLOCK_BYTES !== 0) {
     throw sealedMessageRejected();
   }
   const header = sealed.subarray(1, 1 + headerBytes);
@@ -104,11 +104,10 @@ function open(recipientPrivateKey: Uint8Array, sealed: Uint8Array, aad: Uint8Arr
   try {
     const agree = () => recipient.ecdh.computeSecret(ephemeralPublic);
     // Messages sealed under one (reused) ephemeral key share the agreement; a version-1 key is never reused.
-    const shared = version === sealSchemeTag.smV2 ? sharedSecrets.get(recipient.publicKey, ephemeralPublic, agree) : agree();
-    const keys =
-      version === sealSchemeTag.smV2
-        ? deriveKeys(shared, Buffer.concat([ephemeralPublic, recipient.publicKey, header.subarray(SM2_PUBLIC_KEY_BYTES)]), sealKdfInfo.smV2)
-        : deriveKeys(shared, Buffer.concat([ephemeralPublic, recipient.publicKey]), sealKdfInfo.sm);
+    const shared = v2 ? sharedSecrets.get(recipient.publicKey, ephemeralPublic, agree) : agree();
+    // Version 1 has no nonce: its salt is ephemeral ‖ recipient.
+    const nonce = header.subarray(SM2_PUBLIC_KEY_BYTES);
+    const keys = deriveKeys(shared, Buffer.concat([ephemeralPublic, recipient.publicKey, nonce]), v2 ? sealKdfInfo.smV2 : sealKdfInfo.sm);
     if (!timingSafeEqual(computeTag(keys.macKey, aad, header, ciphertext), tag)) throw sealedMessageRejected();
     const decipher = createDecipheriv('sm4-cbc', keys.encKey, keys.iv);
     return Buffer.concat([decipher.update(ciphertext), decipher.final()]);

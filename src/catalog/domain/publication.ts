@@ -119,7 +119,6 @@ export function searchTerms(q: string | undefined): string[] {
     .slice(0, 8);
 }
 
-/** A search over catalogue metadata, local or federation-wide. */
 /** How a catalogue page is ordered: by id, name, code or last update; a leading `-` reverses it. Ties go by id. */
 export const catalogSorts = ['id', '-id', 'name', '-name', 'code', '-code', 'updated', '-updated'] as const;
 export type CatalogSort = (typeof catalogSorts)[number];
@@ -131,6 +130,7 @@ export function sortOrder(sort: CatalogSort = 'id'): { readonly key: SortKey; re
   return sort.startsWith('-') ? { key: sort.slice(1) as SortKey, direction: 'desc' } : { key: sort as SortKey, direction: 'asc' };
 }
 
+/** A search over catalogue metadata, local or federation-wide. */
 export interface CatalogQuery {
   readonly q?: string;
   readonly provider?: string;

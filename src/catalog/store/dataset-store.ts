@@ -1,8 +1,8 @@
 /** Queries on the catalogue's own tables: datasets, their versions and the publication state. */
-import { sql, type Selectable } from 'kysely';
+import { sql, type Selectable, type SelectQueryBuilder } from 'kysely';
 import { byCodePoint, lockRowsClause, textContains, type DialectName } from '../../store/dialect.ts';
 import type { Db } from '../../store/open-store.ts';
-import { searchTerms, sortOrder, type CatalogQuery, type SortKey } from '../domain/publication.ts';
+import { searchTerms, sortOrder, type CatalogQuery, type CatalogSort, type SortKey } from '../domain/publication.ts';
 import type { CatalogDatasetTable, CatalogStateTable } from './tables.ts';
 
 /** A dataset row as stored. */
@@ -27,16 +27,27 @@ export async function searchDatasets(db: Db, dialect: DialectName, query: Catalo
   if (query.sharing) select = select.where('sharing', '=', query.sharing);
   if (query.grade) select = select.where('grade', '=', query.grade);
   const counted = await select.select((eb) => eb.fn.countAll<number | string>().as('count')).executeTakeFirstOrThrow();
-  const order = sortOrder(query.sort);
-  const column = { id: 'id', name: 'name', code: 'code', updated: 'updated_at' } as const satisfies Record<SortKey, keyof CatalogDatasetTable>;
-  let ordered = select.selectAll();
-  if (order.key !== 'id') ordered = ordered.orderBy(byCodePoint(dialect, sql.ref(column[order.key])), order.direction);
-  const rows = await ordered
-    .orderBy(byCodePoint(dialect, sql.ref('id')), order.key === 'id' ? order.direction : 'asc')
+  const columns = { id: 'id', name: 'name', code: 'code', updated: 'updated_at' } as const satisfies Record<SortKey, keyof CatalogDatasetTable>;
+  const rows = await inCatalogOrder(select.selectAll(), dialect, query.sort, columns)
     .limit(query.limit ?? 50)
     .offset(query.offset ?? 0)
     .execute();
   return { total: Number(counted.count), rows };
+}
+
+/**
+ * A catalogue query ordered as `sort` asks, ties by id, by code point on both engines; `columns`
+ * names the table's column for each sort key.
+ */
+export function inCatalogOrder<DB, TB extends keyof DB, O>(
+  query: SelectQueryBuilder<DB, TB, O>,
+  dialect: DialectName,
+  sort: CatalogSort | undefined,
+  columns: Readonly<Record<SortKey, string>>,
+): SelectQueryBuilder<DB, TB, O> {
+  const order = sortOrder(sort);
+  const byKey = order.key === 'id' ? query : query.orderBy(byCodePoint(dialect, sql.ref(columns[order.key])), order.direction);
+  return byKey.orderBy(byCodePoint(dialect, sql.ref(columns.id)), order.key === 'id' ? order.direction : 'asc');
 }
 
 /** Every dataset row, for a publication. */

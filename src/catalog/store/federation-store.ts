@@ -1,8 +1,8 @@
 /** (hub) The federation catalogue: each member's latest publication and its datasets, searchable. */
-import { sql } from 'kysely';
-import { byCodePoint, lockRowsClause, textContains, type DialectName } from '../../store/dialect.ts';
+import { lockRowsClause, textContains, type DialectName } from '../../store/dialect.ts';
 import type { Db } from '../../store/open-store.ts';
-import { searchTerms, searchTextOf, sortOrder, type CatalogPublication, type CatalogQuery, type PublishedDataset, type SortKey } from '../domain/publication.ts';
+import { searchTerms, searchTextOf, type CatalogPublication, type CatalogQuery, type PublishedDataset, type SortKey } from '../domain/publication.ts';
+import { inCatalogOrder } from './dataset-store.ts';
 import type { CatalogFederationDatasetTable } from './tables.ts';
 
 /** The version the hub holds for a member, locked for the transaction where the engine can. */
@@ -64,10 +64,7 @@ export async function searchFederation(db: Db, dialect: DialectName, query: Cata
   if (query.sharing) select = select.where('sharing', '=', query.sharing);
   if (query.grade) select = select.where('grade', '=', query.grade);
   const counted = await select.select((eb) => eb.fn.countAll<number | string>().as('count')).executeTakeFirstOrThrow();
-  const order = sortOrder(query.sort);
-  const column = { id: 'dataset_id', name: 'name', code: 'code', updated: 'updated_at' } as const satisfies Record<SortKey, keyof CatalogFederationDatasetTable>;
-  let ordered = select.select('metadata');
-  if (order.key !== 'id') ordered = ordered.orderBy(byCodePoint(dialect, sql.ref(column[order.key])), order.direction);
-  const rows = await ordered.orderBy(byCodePoint(dialect, sql.ref('dataset_id')), order.key === 'id' ? order.direction : 'asc').limit(limit).offset(offset).execute();
+  const columns = { id: 'dataset_id', name: 'name', code: 'code', updated: 'updated_at' } as const satisfies Record<SortKey, keyof CatalogFederationDatasetTable>;
+  const rows = await inCatalogOrder(select.select('metadata'), dialect, query.sort, columns).limit(limit).offset(offset).execute();
   return { total: Number(counted.count), limit, offset, datasets: rows.map((row) => JSON.parse(row.metadata) as PublishedDataset) };
 }

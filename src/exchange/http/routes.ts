@@ -24,6 +24,13 @@ const BatchedJws = Type.Object(
   { $id: 'BatchedJws', description: 'A member of a signed batch: the batch JWS signs a Merkle root over its members, and the proof places this member under it.' },
 );
 
+/** The answer to a batch (and to a relayed one): one result per message, in order. */
+const BatchResults = Type.Object({
+  results: Type.Array(
+    Type.Object({ status: Type.Integer(), body: Type.Unknown({ description: 'what POST /api/v1/exchange/messages would answer for this message alone' }) }),
+  ),
+});
+
 const NodeCode = Type.String({ pattern: '^(\\d{6}|[A-Za-z0-9]{2,32})$' });
 const FieldName = Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_]{0,62}$' });
 
@@ -137,14 +144,7 @@ export async function registerExchangeRoutes(app: Server, node: NodeContext): Pr
         tags: ['exchange'],
         summary: 'Receive a batch of signed messages from a member: one batch signature covers them all; one result per message, in order',
         body: Type.Unknown({ description: '{ batch, payloads }: the batch JWS (its payload names the Merkle root over the messages) and the base64url canonical messages.' }),
-        response: {
-          200: Type.Object({
-            results: Type.Array(
-              Type.Object({ status: Type.Integer(), body: Type.Unknown({ description: 'what POST /api/v1/exchange/messages would answer for this message alone' }) }),
-            ),
-          }),
-          ...errorResponses(400, 401, 403, 404, 409, 413, 503),
-        },
+        response: { 200: BatchResults, ...errorResponses(400, 401, 403, 404, 409, 413, 503) },
       },
     },
     async (request, reply) => {
@@ -180,10 +180,7 @@ export async function registerExchangeRoutes(app: Server, node: NodeContext): Pr
         tags: ['exchange'],
         summary: "Hub only: check and forward a batch of radial envelopes for one recipient, whole, and relay its answers back unread",
         body: Type.Unknown({ description: '{ batch, payloads }, as POST /api/v1/exchange/batches takes it; every message names this hub as `via` and has a sealed body.' }),
-        response: {
-          200: Type.Object({ results: Type.Array(Type.Object({ status: Type.Integer(), body: Type.Unknown() })) }),
-          ...errorResponses(400, 401, 403, 404, 409, 413, 503),
-        },
+        response: { 200: BatchResults, ...errorResponses(400, 401, 403, 404, 409, 413, 503) },
       },
     },
     async (request, reply) => {

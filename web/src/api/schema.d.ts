@@ -8079,6 +8079,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             results: {
+                                /** @description what POST /api/v1/exchange/messages would answer for this message alone */
                                 body: unknown;
                                 status: number;
                             }[];

@@ -54,6 +54,13 @@ function sortOf<T>(sorter: SorterResult<T> | SorterResult<T>[]): Sort | undefine
   return (single.order === 'descend' ? `-${key}` : key) as Sort;
 }
 
+/** A table's change handler: a header click asks the server for that order, from the first page. */
+function sortingBy<T>(filters: Filters, setFilters: (next: Filters) => void) {
+  return (_pagination: unknown, _filters: unknown, sorter: SorterResult<T> | SorterResult<T>[], { action }: { action: string }) => {
+    if (action === 'sort') setFilters({ ...filters, sort: sortOf(sorter), page: 1 });
+  };
+}
+
 function useColumns<T extends Published | Local>(showProvider: boolean, sort: Sort | undefined): TableColumnsType<T> {
   const { t } = useTranslation();
   const sortable = (key: SortKey) => ({ key, sorter: true, sortOrder: sortOrderOf(sort, key), sortDirections: ['ascend', 'descend'] as SortOrder[] });
@@ -165,9 +172,7 @@ function OwnDatasets() {
         columns={columns}
         dataSource={datasets.data?.datasets ?? []}
         scroll={{ x: 'max-content' }}
-        onChange={(_pagination, _filters, sorter, { action }) => {
-          if (action === 'sort') setFilters({ ...filters, sort: sortOf(sorter), page: 1 });
-        }}
+        onChange={sortingBy(filters, setFilters)}
         pagination={serverPagination({
           current: filters.page,
           pageSize: filters.pageSize,
@@ -202,9 +207,7 @@ function FederationDatasets() {
         columns={columns}
         dataSource={datasets.data?.datasets ?? []}
         scroll={{ x: 'max-content' }}
-        onChange={(_pagination, _filters, sorter, { action }) => {
-          if (action === 'sort') setFilters({ ...filters, sort: sortOf(sorter), page: 1 });
-        }}
+        onChange={sortingBy(filters, setFilters)}
         expandable={{ expandedRowRender: (dataset) => <Typography.Paragraph style={{ margin: 0 }}>{dataset.abstract}</Typography.Paragraph> }}
         pagination={serverPagination({
           current: filters.page,
